@@ -1,0 +1,116 @@
+"""Reads of the customer archive, always narrowed to the viewer's data scope."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q, QuerySet
+
+from kefu.core.cn_validation import phone_search_key
+from kefu.core.errors import NotFound
+from kefu.customers.models import AccessLog, Customer, CustomerContact, CustomerHistory
+from kefu.org.scope import scope_filter
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
+_ID_SUFFIX = re.compile(r"^\d{3,5}[\dXx]$")
+_PREFIX_END = "\U0010ffff"
+
+
+def customers_visible(viewer) -> QuerySet[Customer]:
+    return Customer.objects.filter(
+        scope_filter(viewer, unit_field="org_unit", owner_field="manager")
+    )
+
+
+def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[Customer]:
+    """Customers the viewer may see, narrowed by search filters, newest first.
+
+    Filters: q (guesses phone / ID suffix / name), phone, name (prefix), account,
+    id_suffix, tier, kind, org_unit (subtree id).
+    """
+    filters = {k: (v or "").strip() for k, v in (filters or {}).items()}
+    qs = customers_visible(viewer).select_related("org_unit")
+    q = filters.get("q", "")
+    if q:
+        qs = qs.filter(_guess(q))
+    if filters.get("phone"):
+        qs = qs.filter(_phone_q(filters["phone"]))
+    if filters.get("name"):
+        qs = qs.filter(_name_prefix_q(filters["name"]))
+    if filters.get("account"):
+        qs = qs.filter(products__account_number=filters["account"])
+    if filters.get("id_suffix"):
+        qs = qs.filter(id_number_rev__startswith=filters["id_suffix"].upper()[::-1])
+    if filters.get("tier"):
+        qs = qs.filter(Q(tier_override=filters["tier"]) | Q(tier_override="", tier=filters["tier"]))
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("org_unit", "").isdigit():
+        from kefu.org.models import OrgUnit
+
+        unit = OrgUnit.objects.filter(pk=int(filters["org_unit"])).first()
+        qs = qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
+    return qs.order_by("-id")
+
+
+def _phone_q(value: str) -> Q:
+    key = phone_search_key(value)
+    variants = {key}
+    if key.startswith("0") and len(key) >= 10:
+        # stored landlines keep a dash after the area code
+        for area_len in (3, 4):
+            variants.add(f"{key[:area_len]}-{key[area_len:]}")
+    contact_ids = CustomerContact.objects.filter(search_key=key).values("customer_id")
+    return Q(phone__in=variants) | Q(pk__in=contact_ids)
+
+
+def _name_prefix_q(prefix: str) -> Q:
+    # A range on the name index serves the prefix on SQLite and PostgreSQL alike;
+    # startswith keeps the result exact under any collation.
+    return Q(name__gte=prefix, name__lt=prefix + _PREFIX_END, name__startswith=prefix)
+
+
+def _guess(q: str) -> Q:
+    if _ID_SUFFIX.match(q):
+        return Q(id_number_rev__startswith=q.upper()[::-1])
+    if _PHONE_LIKE.match(q):
+        return _phone_q(q) | Q(products__account_number=q)
+    if q.isascii() and any(c.isdigit() for c in q):
+        return Q(products__account_number=q) | Q(code=q)
+    return _name_prefix_q(q)
+
+
+def customer_get(*, viewer, pk: int) -> Customer:
+    """One customer inside the viewer's scope, else NotFound (not 403: no existence leak)."""
+    customer = (
+        customers_visible(viewer)
+        .select_related("org_unit", "manager")
+        .prefetch_related("products", "contacts", "tags")
+        .filter(pk=pk)
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+def customer_history(*, viewer, pk: int) -> QuerySet[CustomerHistory]:
+    customer = customer_get(viewer=viewer, pk=pk)
+    return customer.history.select_related("actor")
+
+
+def access_log_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[AccessLog]:
+    """查阅登记 entries by actors in the viewer's scope (supervisors and above)."""
+    if not viewer.has_perm("customers.view_accesslog"):
+        return AccessLog.objects.none()
+    filters = filters or {}
+    qs = AccessLog.objects.filter(
+        scope_filter(viewer, unit_field="actor_unit", owner_field="actor")
+    ).select_related("actor", "customer", "actor_unit")
+    if filters.get("action"):
+        qs = qs.filter(action=filters["action"])
+    if filters.get("actor"):
+        qs = qs.filter(actor__username=filters["actor"])
+    if filters.get("customer", "").isdigit():
+        qs = qs.filter(customer_id=int(filters["customer"]))
+    return qs

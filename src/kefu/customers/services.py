@@ -1,0 +1,448 @@
+"""Every write to the customer archive. Keyword-only, one transaction each."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import (
+    Conflict,
+    IdentityCheckFailed,
+    PermissionDenied,
+    ValidationFailed,
+)
+from kefu.core.masking import mask_id_number, mask_phone
+from kefu.customers import tiering
+from kefu.customers.models import (
+    AccessAction,
+    AccessLog,
+    ChangeRequest,
+    Customer,
+    CustomerHistory,
+    CustomerKind,
+    CustomerProduct,
+    HistorySource,
+    IdentityCheck,
+    ProductKind,
+    PyramidCutoff,
+    ServiceTier,
+    Tag,
+    TierThreshold,
+)
+from kefu.customers.validation import FIELD_LABELS, clean_customer_fields
+from kefu.org.models import OrgUnit
+from kefu.org.scope import scope_for
+
+SENSITIVE_FIELDS = ("name", "id_number", "phone", "address")  # need the change register
+EDITABLE_FIELDS = ("monthly_value", "gov_series", "org_unit", "manager", "tags")
+HISTORY_FIELDS = (
+    "name",
+    "kind",
+    "id_number",
+    "phone",
+    "address",
+    "org_unit",
+    "manager",
+    "gov_series",
+    "monthly_value",
+    "tier",
+    "tier_override",
+    "tier_override_reason",
+    "pyramid",
+    "customer_class",
+)
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def tier_thresholds(kind: str) -> dict[str, Decimal]:
+    defaults = (
+        tiering.DEFAULT_INDIVIDUAL_THRESHOLDS
+        if kind == CustomerKind.INDIVIDUAL
+        else tiering.DEFAULT_GOV_THRESHOLDS
+    )
+    stored = dict(TierThreshold.objects.filter(kind=kind).values_list("level", "min_monthly_value"))
+    return {level: stored.get(level, default) for level, default in defaults.items()}
+
+
+def tier_decide(
+    *,
+    kind: str,
+    monthly_value: Decimal,
+    gov_series: str = "",
+    thresholds: dict[str, Decimal] | None = None,
+) -> tiering.TierDecision:
+    thresholds = thresholds or tier_thresholds(kind)
+    if kind == CustomerKind.INDIVIDUAL:
+        return tiering.individual_tier(monthly_value, thresholds)
+    return tiering.gov_tier(monthly_value, gov_series or "B", thresholds)
+
+
+def pyramid_min_values() -> dict[str, Decimal | None]:
+    return dict(PyramidCutoff.objects.values_list("layer", "min_value"))
+
+
+def _classify(customer: Customer, *, thresholds=None, pyramid_mins=None) -> None:
+    customer.tier = tier_decide(
+        kind=customer.kind,
+        monthly_value=customer.monthly_value,
+        gov_series=customer.gov_series,
+        thresholds=thresholds,
+    ).tier
+    mins = pyramid_mins if pyramid_mins is not None else pyramid_min_values()
+    customer.pyramid = tiering.pyramid_layer(customer.monthly_value, mins)
+    customer.customer_class = tiering.PYRAMID_TO_CLASS[customer.pyramid]
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _require(actor, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied()
+
+
+def _require_unit_in_scope(actor, unit: OrgUnit) -> None:
+    if not scope_for(actor).covers_unit(unit):
+        raise ValidationFailed.for_fields({"org_unit": [_("is outside your data scope")]})
+
+
+def _raise_field_errors(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationFailed.for_fields(
+            {str(FIELD_LABELS.get(f, f)): [msg] for f, msg in errors.items()}
+        )
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    return {
+        f: _plain(getattr(customer, f if f not in ("org_unit", "manager") else f + "_id"))
+        for f in HISTORY_FIELDS
+    }
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+_MASKERS = {"phone": mask_phone, "id_number": mask_id_number}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Changed fields as history keeps them: personal data masked, never in clear."""
+    changes = {}
+    for key, new in after.items():
+        old = before.get(key)
+        if old != new:
+            mask = _MASKERS.get(key, lambda v: v)
+            changes[key] = [mask(old) if old else old, mask(new) if new else new]
+    return changes
+
+
+def _set_id_number(customer: Customer, value: str) -> None:
+    customer.id_number = value
+    customer.id_number_rev = value[::-1]
+
+
+def _next_code() -> str:
+    last = Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return f"C{last + 1:09d}"
+
+
+# --- writes -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor,
+    data: dict[str, Any],
+    org_unit: OrgUnit,
+    products: list[dict[str, str]] = (),
+    tags: list[str] = (),
+) -> Customer:
+    _require(actor, "customers.add_customer")
+    _require_unit_in_scope(actor, org_unit)
+    cleaned, errors = clean_customer_fields(data)
+    _raise_field_errors(errors)
+    if cleaned.get("code") and Customer.objects.filter(code=cleaned["code"]).exists():
+        _raise_field_errors({"code": _("already exists")})
+    customer = Customer(org_unit=org_unit, **{k: v for k, v in cleaned.items() if k != "id_number"})
+    customer.code = cleaned.get("code") or _next_code()
+    _set_id_number(customer, cleaned.get("id_number", ""))
+    _classify(customer)
+    customer.save()
+    for product in products:
+        customer_product_add(actor=actor, customer=customer, **product)
+    if tags:
+        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
+    CustomerHistory.objects.create(
+        customer=customer,
+        actor=actor,
+        source=HistorySource.CREATE,
+        changes=_diff({}, _snapshot(customer)),
+    )
+    return customer
+
+
+def _lock(customer: Customer, expected_version: int | None) -> Customer:
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict()
+    return locked
+
+
+def _save_with_history(
+    customer: Customer, before: dict[str, Any], *, actor, source: str, note: str = ""
+) -> Customer:
+    changes = _diff(before, _snapshot(customer))
+    if not changes:
+        return customer
+    customer.version = F("version") + 1
+    customer.save()
+    customer.refresh_from_db()
+    CustomerHistory.objects.create(
+        customer=customer, actor=actor, source=source, changes=changes, note=note[:200]
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, actor, customer: Customer, data: dict[str, Any], expected_version: int | None = None
+) -> Customer:
+    """Change non-sensitive fields. Name, ID number, phone and address need the register."""
+    _require(actor, "customers.change_customer")
+    sensitive = [f for f in SENSITIVE_FIELDS if f in data]
+    if sensitive:
+        raise ValidationFailed.for_fields(
+            {
+                str(FIELD_LABELS[f]): [
+                    _("change it through the change register with an identity check")
+                ]
+                for f in sensitive
+            }
+        )
+    customer = _lock(customer, expected_version)
+    before = _snapshot(customer)
+    cleaned, errors = clean_customer_fields(
+        {k: v for k, v in data.items() if k in ("monthly_value", "gov_series")}, partial=True
+    )
+    _raise_field_errors(errors)
+    for field, value in cleaned.items():
+        setattr(customer, field, value)
+    if "org_unit" in data and data["org_unit"] is not None:
+        _require_unit_in_scope(actor, data["org_unit"])
+        customer.org_unit = data["org_unit"]
+    if "manager" in data:
+        customer.manager = data["manager"]
+    if "tags" in data:
+        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in data["tags"]])
+    _classify(customer)
+    return _save_with_history(customer, before, actor=actor, source=HistorySource.EDIT)
+
+
+@transaction.atomic
+def customer_tier_override(*, actor, customer: Customer, tier: str, reason: str) -> Customer:
+    """Set (or with tier="" clear) a manual tier; a reason is mandatory."""
+    _require(actor, "customers.change_customer")
+    reason = (reason or "").strip()
+    if tier and tier not in ServiceTier.values:
+        raise ValidationFailed.for_fields({str(_("Tier")): [_("unknown tier")]})
+    if tier and not reason:
+        raise ValidationFailed.for_fields({str(_("Reason")): [_("is required")]})
+    individual = customer.kind == CustomerKind.INDIVIDUAL
+    if tier and (tier in tiering.INDIVIDUAL_TIERS) != individual:
+        raise ValidationFailed.for_fields(
+            {str(_("Tier")): [_("does not apply to this customer type")]}
+        )
+    customer = _lock(customer, None)
+    before = _snapshot(customer)
+    customer.tier_override = tier
+    customer.tier_override_reason = reason[:200] if tier else ""
+    return _save_with_history(customer, before, actor=actor, source=HistorySource.TIER, note=reason)
+
+
+@transaction.atomic
+def customer_change_register(
+    *,
+    actor,
+    customer: Customer,
+    changes: dict[str, Any],
+    identity: dict[str, str],
+    reason: str,
+    channel: str = "",
+) -> ChangeRequest:
+    """客户信息变更登记: verify identity against the archive, then apply and record.
+
+    `identity` holds what the customer stated (ID number, phone, address); every stated
+    item must match the archive, and at least one item the archive holds must be stated.
+    """
+    _require(actor, "customers.register_change")
+    unknown = [k for k in changes if k not in SENSITIVE_FIELDS]
+    if unknown or not changes:
+        raise ValidationFailed.for_fields(
+            {str(_("Changes")): [_("only name, ID number, phone and address are registered")]}
+        )
+    if not (reason or "").strip():
+        raise ValidationFailed.for_fields({str(_("Reason")): [_("is required")]})
+    customer = _lock(customer, None)
+    passed = _verify_identity(customer, identity)
+    cleaned, errors = clean_customer_fields({"kind": customer.kind, **changes}, partial=True)
+    cleaned.pop("kind", None)
+    _raise_field_errors(errors)
+    before = _snapshot(customer)
+    for field, value in cleaned.items():
+        if field == "id_number":
+            _set_id_number(customer, value)
+        else:
+            setattr(customer, field, value)
+    entry = ChangeRequest.objects.create(
+        customer=customer,
+        registered_by=actor,
+        changes=_diff(before, _snapshot(customer)),
+        identity_checks=passed,
+        reason=reason.strip()[:200],
+        channel=channel[:30],
+    )
+    _save_with_history(
+        customer, before, actor=actor, source=HistorySource.CHANGE_REGISTER, note=reason
+    )
+    return entry
+
+
+def _verify_identity(customer: Customer, identity: dict[str, str]) -> list[str]:
+    from kefu.core.cn_validation import phone_search_key
+
+    def same(kind: str, stated: str) -> bool:
+        stored = getattr(customer, kind) or ""
+        if kind == IdentityCheck.PHONE:
+            return phone_search_key(stated) == phone_search_key(stored)
+        if kind == IdentityCheck.ID_NUMBER:
+            return stated.strip().upper() == stored.upper()
+        return stated.strip() == stored.strip()
+
+    stated = {
+        k: (v or "").strip()
+        for k, v in identity.items()
+        if k in IdentityCheck.values and (v or "").strip()
+    }
+    if not stated:
+        raise IdentityCheckFailed(_("State at least one of ID number, phone or address."))
+    failed = [k for k, v in stated.items() if not same(k, v)]
+    if failed:
+        raise IdentityCheckFailed(
+            _("Identity check failed: %(fields)s does not match the archive.")
+            % {"fields": "、".join(str(IdentityCheck(k).label) for k in failed)}
+        )
+    if not any(getattr(customer, k) for k in stated):
+        raise IdentityCheckFailed(_("The archive holds none of the stated items to check."))
+    return sorted(stated)
+
+
+@transaction.atomic
+def customer_product_add(
+    *, actor, customer: Customer, kind: str, account_number: str, name: str = "", since=None
+) -> CustomerProduct:
+    if kind not in ProductKind.values:
+        raise ValidationFailed.for_fields({str(_("Product type")): [_("unknown product type")]})
+    account_number = (account_number or "").strip()
+    if not account_number or len(account_number) > 40:
+        raise ValidationFailed.for_fields(
+            {str(_("Account number")): [_("is required, at most 40 characters")]}
+        )
+    product = CustomerProduct(
+        customer=customer, kind=kind, account_number=account_number, name=name[:100], since=since
+    )
+    product.save()
+    return product
+
+
+def _actor_unit_id(actor) -> int | None:
+    staff = getattr(actor, "staff", None) if hasattr(actor, "staff") else None
+    return staff.org_unit_id if staff else None
+
+
+@transaction.atomic
+def customer_reveal(
+    *,
+    actor,
+    customer: Customer,
+    fields: tuple[str, ...] = ("phone",),
+    reason: str = "",
+    ip: str | None = None,
+) -> dict[str, str]:
+    """Return unmasked personal data and write the 查阅登记 entry in the same transaction."""
+    _require(actor, "customers.view_pii")
+    fields = tuple(f for f in fields if f in ("phone", "id_number"))
+    if not fields:
+        raise ValidationFailed.for_fields({str(_("Fields")): [_("choose phone or ID number")]})
+    AccessLog.objects.create(
+        actor=actor,
+        action=AccessAction.REVEAL,
+        customer=customer,
+        fields=",".join(fields),
+        reason=(reason or "")[:200],
+        ip=ip,
+        actor_unit_id=_actor_unit_id(actor),
+    )
+    return {f: getattr(customer, f) for f in fields}
+
+
+def access_log_export(
+    *,
+    actor,
+    row_count: int,
+    unmasked: bool,
+    reason: str = "",
+    ip: str | None = None,
+    target: str = "",
+) -> AccessLog:
+    """Record an export of customer data (masked or not) in the access log."""
+    return AccessLog.objects.create(
+        actor=actor,
+        action=AccessAction.EXPORT,
+        row_count=row_count,
+        fields="phone,id_number" if unmasked else "masked",
+        reason=(reason or target)[:200],
+        ip=ip,
+        actor_unit_id=_actor_unit_id(actor),
+    )
+
+
+@transaction.atomic
+def pyramid_recompute() -> dict[str, int]:
+    """Re-rank every customer by monthly value and reassign pyramid layer and class.
+
+    Four UPDATE statements whatever the table size: each layer's minimum value is read at
+    its rank position, ties at a boundary go to the higher layer.
+    """
+    cutoffs = dict(PyramidCutoff.objects.values_list("layer", "top_percent"))
+    top_percent = {k: cutoffs.get(k, v) for k, v in tiering.DEFAULT_PYRAMID_TOP_PERCENT.items()}
+    total = Customer.objects.count()
+    positions = tiering.pyramid_rank_positions(total, top_percent)
+    values = Customer.objects.order_by("-monthly_value").values_list("monthly_value", flat=True)
+    mins: dict[str, Decimal | None] = {}
+    for layer in tiering.PYRAMID_LAYERS[:-1]:
+        pos = positions[layer]
+        mins[layer] = values[pos - 1] if pos else None
+    mins["small"] = Decimal("0")
+    counts: dict[str, int] = {}
+    remaining = Customer.objects.all()
+    for layer in tiering.PYRAMID_LAYERS:
+        minimum = mins[layer]
+        counts[layer] = 0
+        if minimum is not None:
+            counts[layer] = remaining.filter(monthly_value__gte=minimum).update(
+                pyramid=layer, customer_class=tiering.PYRAMID_TO_CLASS[layer]
+            )
+            remaining = remaining.filter(monthly_value__lt=minimum)
+        PyramidCutoff.objects.update_or_create(
+            layer=layer, defaults={"top_percent": top_percent[layer], "min_value": minimum}
+        )
+    return counts

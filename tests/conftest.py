@@ -1,0 +1,52 @@
+"""Shared fixtures: a small org tree with one user per role, on the real test database."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("KEFU_TESTING", "1")
+
+
+@pytest.fixture(autouse=True)
+def _huey_immediate(settings, tmp_path):
+    settings.HUEY = {**settings.HUEY, "immediate": True}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def org(db):
+    """Province → 2 prefectures → 2 counties each. Returns a dict of units by short name."""
+    from tests.factories import build_org
+
+    return build_org()
+
+
+@pytest.fixture
+def make_user(org):
+    from tests.factories import make_staff
+
+    return make_staff
+
+
+@pytest.fixture
+def agent_a(org, make_user):
+    """A hotline agent in county A1 (scope: A1 subtree)."""
+    return make_user("agent_a", org["county_a1"], "agent")
+
+
+@pytest.fixture
+def agent_b(org, make_user):
+    return make_user("agent_b", org["county_b1"], "agent")
+
+
+@pytest.fixture
+def supervisor_a(org, make_user):
+    """Supervisor of prefecture A (scope: prefecture A subtree)."""
+    return make_user("sup_a", org["pref_a"], "supervisor")
+
+
+@pytest.fixture
+def admin_user(org, make_user):
+    return make_user("admin1", org["province"], "administrator")
