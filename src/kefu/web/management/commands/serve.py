@@ -1,0 +1,72 @@
+"""`kefu serve`: gunicorn (web) and the Huey consumer (worker) together.
+
+Ctrl-C (SIGINT) or SIGTERM stops both; if either dies the other is stopped too, so a
+half-running Kefu never lingers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Kefu: gunicorn + whitenoise on KEFU_HOST:KEFU_PORT and the Huey consumer."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", "3"))
+        )
+
+    def handle(self, *args, **options):
+        host = os.environ.get("KEFU_HOST", "127.0.0.1")
+        port = os.environ.get("KEFU_PORT", "8000")
+        bin_dir = os.path.dirname(sys.executable)
+        web = subprocess.Popen(
+            [
+                os.path.join(bin_dir, "gunicorn"),
+                "kefu.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(options["workers"]),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ]
+        )
+        worker = subprocess.Popen([os.path.join(bin_dir, "kefu"), "run_huey"])
+        children = [web, worker]
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Kefu 已启动 / running at http://{host}:{port}/  (Ctrl-C 停止 / to stop)"
+            )
+        )
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping and all(p.poll() is None for p in children):
+            time.sleep(0.2)
+        for p in children:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in children:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.stdout.write("Kefu 已停止 / stopped.")
+        code = next((p.returncode for p in children if p.returncode not in (0, None, -15)), 0)
+        if code and not stopping:
+            raise SystemExit(code)
