@@ -314,3 +314,47 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")  # 等待中
+    RUNNING = "running", _("Running")  # 进行中
+    DONE = "done", _("Done")  # 已完成
+    FAILED = "failed", _("Failed")  # 失败
+
+
+class ImportJob(models.Model):
+    """导入批次: one customer import (web upload or `kefu import`), its outcome and problems.
+
+    Imported customers point here through their CustomerHistory note ("import #id"); live
+    progress while a job runs is kept in the cache, because the import's own transaction
+    hides intermediate writes from other connections.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200)
+    stored_path = models.CharField(max_length=500, blank=True, editable=False)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)  # the first ones
+    rejects_path = models.CharField(max_length=500, blank=True, editable=False)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name} ({self.get_status_display()})"
