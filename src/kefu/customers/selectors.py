@@ -8,7 +8,13 @@ from django.db.models import Q, QuerySet
 
 from kefu.core.cn_validation import phone_search_key
 from kefu.core.errors import NotFound
-from kefu.customers.models import AccessLog, Customer, CustomerContact, CustomerHistory
+from kefu.customers.models import (
+    AccessLog,
+    Customer,
+    CustomerContact,
+    CustomerHistory,
+    CustomerProduct,
+)
 from kefu.org.scope import scope_filter
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
@@ -38,7 +44,7 @@ def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[
     if filters.get("name"):
         qs = qs.filter(_name_prefix_q(filters["name"]))
     if filters.get("account"):
-        qs = qs.filter(products__account_number=filters["account"])
+        qs = qs.filter(_account_q(filters["account"]))
     if filters.get("id_suffix"):
         qs = qs.filter(id_number_rev__startswith=filters["id_suffix"].upper()[::-1])
     if filters.get("tier"):
@@ -64,6 +70,12 @@ def _phone_q(value: str) -> Q:
     return Q(phone__in=variants) | Q(pk__in=contact_ids)
 
 
+def _account_q(account: str) -> Q:
+    # A subquery, not a join: a customer holding several products must appear once.
+    holders = CustomerProduct.objects.filter(account_number=account).values("customer_id")
+    return Q(pk__in=holders)
+
+
 def _name_prefix_q(prefix: str) -> Q:
     # A range on the name index serves the prefix on SQLite and PostgreSQL alike;
     # startswith keeps the result exact under any collation.
@@ -74,9 +86,9 @@ def _guess(q: str) -> Q:
     if _ID_SUFFIX.match(q):
         return Q(id_number_rev__startswith=q.upper()[::-1])
     if _PHONE_LIKE.match(q):
-        return _phone_q(q) | Q(products__account_number=q)
+        return _phone_q(q) | _account_q(q)
     if q.isascii() and any(c.isdigit() for c in q):
-        return Q(products__account_number=q) | Q(code=q)
+        return _account_q(q) | Q(code=q)
     return _name_prefix_q(q)
 
 
