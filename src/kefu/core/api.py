@@ -1,19 +1,53 @@
-"""Shared REST API plumbing: pagination and the one place domain errors become HTTP."""
+"""Shared REST API plumbing: pagination and the one place domain errors become HTTP.
+
+Every error response of the API has one shape, `{code, message, extra}`: domain errors
+(KefuError) as the services raise them, and DRF's own errors (not authenticated, not found,
+throttled, malformed input) reshaped here so clients and the OpenAPI schema see one format.
+"""
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from kefu.core.errors import KefuError
+from kefu.core.errors import KefuError, NotFound, ValidationFailed
+
+_MAX_PK = 2**63 - 1  # BigAutoField; larger values would overflow the database integer
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def require_perms(*perms: str) -> type[permissions.BasePermission]:
+    """A DRF permission class: authenticated and holding every one of `perms`.
+
+    This only guards the endpoint; which rows the user sees is still the selector's job.
+    """
+
+    class HasPerms(permissions.BasePermission):
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perms(perms))
+
+    HasPerms.__name__ = f"HasPerms({', '.join(perms)})"
+    return HasPerms
+
+
+def pk_or_404(value: object) -> int:
+    """A primary key from the URL, or NotFound: "abc", "-1" or 2**70 name no record."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_PK:
+        raise NotFound()
+    return int(text)
 
 
 def exception_handler(exc, context):
@@ -32,4 +66,69 @@ def exception_handler(exc, context):
             },
             status=400,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = _error_body(exc, response.data)
+    return response
+
+
+def _error_body(exc, data) -> dict:
+    """DRF's error payloads ({"detail": …} or per-field lists) as {code, message, extra}."""
+    if isinstance(exc, exceptions.ValidationError):
+        failed = ValidationFailed.for_fields(flatten_errors(data))
+        return {"code": failed.code, "message": str(failed.message), "extra": failed.extra}
+    detail = data.get("detail", "") if isinstance(data, dict) else data
+    extra = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        extra["wait_seconds"] = math.ceil(exc.wait)
+    return {
+        "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error"),
+        "message": str(detail),
+        "extra": extra,
+    }
+
+
+def flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
+    """Nested DRF error details as {"products[0].kind": ["…"]}; top-level lists as __all__."""
+    if isinstance(data, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in data.items():
+            name = "__all__" if key == "non_field_errors" else str(key)
+            out.update(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+        return out
+    if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        out = {}
+        for index, item in enumerate(data):
+            if item:
+                out.update(flatten_errors(item, f"{prefix}[{index}]"))
+        return out
+    messages = data if isinstance(data, list) else [data]
+    return {prefix or "__all__": [str(m) for m in messages]}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.CharField(help_text="Stable English error code, e.g. not_found.")
+    message = serializers.CharField(help_text="Translated message naming the field at fault.")
+    extra = serializers.DictField(
+        help_text='Details; validation errors carry {"errors": {field: [messages]}}.'
+    )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input (code validation_failed, identity_check_failed …).",
+    401: "Not authenticated.",
+    403: "Not authenticated, or missing the permission.",
+    404: "Not found, or outside your data scope.",
+    409: "Conflict: the record changed since you read it (code conflict).",
+    429: "Too many requests; extra.wait_seconds says how long to wait.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the given error statuses, all with the ErrorSerializer body."""
+    return {
+        status: OpenApiResponse(response=ErrorSerializer, description=_ERROR_DESCRIPTIONS[status])
+        for status in statuses
+    }
