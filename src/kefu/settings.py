@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "huey.contrib.djhuey",
     "kefu.core",
@@ -222,6 +223,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/docs/ serves Swagger UI from the installed sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set, where several fields share a name or a set.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "kefu.customers.models.CustomerKind",
+        "ProductKindEnum": "kefu.customers.models.ProductKind",
+        "ContactKindEnum": "kefu.customers.models.ContactKind",
+        "ServiceTierEnum": "kefu.customers.models.ServiceTier",
+        "DataScopeEnum": "kefu.org.models.DataScope",
+    },
 }
 
 # --- Security outside debug mode ----------------------------------------------------------
