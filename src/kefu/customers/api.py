@@ -1,0 +1,551 @@
+"""REST API of the customer archive (客户档案) and the access log (查阅登记).
+
+Thin edges: serializers check the shape of the input, the services decide and write, the
+selectors read inside the caller's data scope. Phone and ID numbers leave this module masked;
+only `reveal` returns them in clear, and the service logs that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kefu.core.api import error_responses, flatten_errors, pk_or_404, require_perms
+from kefu.core.errors import ValidationFailed
+from kefu.core.masking import mask_id_number, mask_phone
+from kefu.customers import selectors, services
+from kefu.customers.models import (
+    AccessAction,
+    AccessLog,
+    ChangeRequest,
+    ContactKind,
+    Customer,
+    CustomerContact,
+    CustomerHistory,
+    CustomerKind,
+    CustomerProduct,
+    GovSeries,
+    ProductKind,
+    ServiceTier,
+)
+from kefu.customers.validation import FIELD_LABELS
+from kefu.org.models import OrgUnit
+
+_PHONE_CONTACTS = (ContactKind.MOBILE, ContactKind.LANDLINE)
+_MARKUP = frozenset("<>")
+
+
+def _reject_markup(value: str) -> None:
+    """Names are plain text: angle brackets only ever arrive in injected markup."""
+    if _MARKUP & set(value):
+        raise serializers.ValidationError(_("must not contain < or >"))
+
+
+def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
+    """Validated data, or ValidationFailed naming each field by its user-facing label.
+
+    Services name fields by their translated label (FIELD_LABELS); shape errors caught here
+    use the same labels so an API client sees one vocabulary whichever layer objected.
+    """
+    if not serializer.is_valid():
+        errors = flatten_errors(serializer.errors)
+        raise ValidationFailed.for_fields(
+            {str(FIELD_LABELS.get(field, field)): messages for field, messages in errors.items()}
+        )
+    return serializer.validated_data
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = CustomerProduct
+        fields = ["id", "kind", "kind_display", "account_number", "name", "since", "is_active"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """A further contact; phone numbers masked like the primary phone."""
+
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    value = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerContact
+        fields = ["id", "kind", "kind_display", "label", "value"]
+
+    def get_value(self, obj: CustomerContact) -> str:
+        return mask_phone(obj.value) if obj.kind in _PHONE_CONTACTS else obj.value
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer as every list and detail shows it: phone and ID number always masked."""
+
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    phone = serializers.SerializerMethodField(help_text="Masked, e.g. 138****5678.")
+    id_number = serializers.SerializerMethodField(help_text="Masked, e.g. 110101********123X.")
+    org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
+    manager_name = serializers.SerializerMethodField()
+    tier_display = serializers.CharField(source="get_tier_display", read_only=True)
+    effective_tier = serializers.SerializerMethodField(
+        help_text="The manual override if set, else the tier from the rules."
+    )
+    effective_tier_display = serializers.SerializerMethodField()
+    pyramid_display = serializers.CharField(source="get_pyramid_display", read_only=True)
+    customer_class_display = serializers.CharField(
+        source="get_customer_class_display", read_only=True
+    )
+    products = ProductSerializer(many=True, read_only=True)
+    contacts = ContactSerializer(many=True, read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "kind_display",
+            "name",
+            "phone",
+            "id_number",
+            "address",
+            "org_unit",
+            "org_unit_name",
+            "manager",
+            "manager_name",
+            "gov_series",
+            "monthly_value",
+            "tier",
+            "tier_display",
+            "tier_override",
+            "tier_override_reason",
+            "effective_tier",
+            "effective_tier_display",
+            "pyramid",
+            "pyramid_display",
+            "customer_class",
+            "customer_class_display",
+            "products",
+            "contacts",
+            "tags",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_phone(self, obj: Customer) -> str:
+        return mask_phone(obj.phone)
+
+    def get_id_number(self, obj: Customer) -> str:
+        return mask_id_number(obj.id_number)
+
+    def get_manager_name(self, obj: Customer) -> str | None:
+        if obj.manager is None:
+            return None
+        return obj.manager.get_full_name() or obj.manager.get_username()
+
+    def get_effective_tier(self, obj: Customer) -> str:
+        return obj.effective_tier
+
+    def get_effective_tier_display(self, obj: Customer) -> str:
+        return str(ServiceTier(obj.effective_tier).label) if obj.effective_tier else ""
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    source_display = serializers.CharField(source="get_source_display", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changes = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField()),
+        help_text="field: [old, new]; personal data masked.",
+    )
+
+    class Meta:
+        model = CustomerHistory
+        fields = ["id", "at", "source", "source_display", "actor", "changes", "note"]
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changes = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField()),
+        help_text="field: [old, new]; personal data masked.",
+    )
+    identity_checks = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "id",
+            "customer",
+            "registered_by",
+            "registered_at",
+            "changes",
+            "identity_checks",
+            "channel",
+            "reason",
+        ]
+
+
+class RevealResultSerializer(serializers.Serializer):
+    phone = serializers.CharField(required=False, help_text="In clear; only when requested.")
+    id_number = serializers.CharField(required=False, help_text="In clear; only when requested.")
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+    actor_unit_name = serializers.SerializerMethodField()
+    customer_code = serializers.SerializerMethodField()
+    customer_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "id",
+            "at",
+            "action",
+            "action_display",
+            "actor",
+            "actor_name",
+            "actor_unit",
+            "actor_unit_name",
+            "customer",
+            "customer_code",
+            "customer_name",
+            "fields",
+            "row_count",
+            "reason",
+            "ip",
+        ]
+
+    def get_actor_name(self, obj: AccessLog) -> str:
+        return obj.actor.get_full_name() or obj.actor.get_username()
+
+    def get_actor_unit_name(self, obj: AccessLog) -> str | None:
+        return obj.actor_unit.name if obj.actor_unit else None
+
+    def get_customer_code(self, obj: AccessLog) -> str | None:
+        return obj.customer.code if obj.customer else None
+
+    def get_customer_name(self, obj: AccessLog) -> str | None:
+        return obj.customer.name if obj.customer else None
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+class CustomerFilterSerializer(serializers.Serializer):
+    """Search parameters of the customer list; the selector interprets them."""
+
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="Phone, ID-number suffix, account or name."
+    )
+    phone = serializers.CharField(required=False, max_length=30)
+    name = serializers.CharField(required=False, max_length=100, help_text="Name prefix.")
+    account = serializers.CharField(required=False, max_length=40, help_text="Account number.")
+    id_suffix = serializers.CharField(
+        required=False, max_length=18, help_text="Last digits of the ID number."
+    )
+    tier = serializers.ChoiceField(
+        choices=ServiceTier.choices, required=False, help_text="Effective tier."
+    )
+    kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
+    org_unit = serializers.IntegerField(
+        required=False, min_value=1, help_text="Org unit id; includes its whole subtree."
+    )
+
+
+class ProductInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ProductKind.choices)
+    account_number = serializers.CharField()
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    since = serializers.DateField(required=False, allow_null=True)
+
+
+class CustomerCreateSerializer(serializers.Serializer):
+    """Content rules (formats, lengths, tiers) are the service's; this checks shape only."""
+
+    code = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=CustomerKind.choices)
+    name = serializers.CharField(validators=[_reject_markup])
+    id_number = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True)
+    org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    gov_series = serializers.ChoiceField(
+        choices=GovSeries.choices, required=False, allow_blank=True
+    )
+    monthly_value = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    products = ProductInputSerializer(many=True, required=False, max_length=50)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, max_length=20
+    )
+
+
+class CustomerUpdateSerializer(serializers.Serializer):
+    """PATCH body. Name, ID number, phone and address are refused by the service: they
+    change only through the change register."""
+
+    monthly_value = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    gov_series = serializers.ChoiceField(
+        choices=GovSeries.choices, required=False, allow_blank=True
+    )
+    org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all(), required=False)
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(staff__isnull=False),
+        required=False,
+        allow_null=True,
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, max_length=20
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a different current version answers 409 conflict.",
+    )
+    name = serializers.CharField(required=False, help_text="Refused: use change-register.")
+    id_number = serializers.CharField(required=False, help_text="Refused: use change-register.")
+    phone = serializers.CharField(required=False, help_text="Refused: use change-register.")
+    address = serializers.CharField(required=False, help_text="Refused: use change-register.")
+
+
+class RevealSerializer(serializers.Serializer):
+    fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=["phone", "id_number"]),
+        min_length=1,
+        max_length=2,
+        default=["phone"],
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SensitiveChangesSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, validators=[_reject_markup])
+    id_number = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True)
+
+
+class IdentitySerializer(serializers.Serializer):
+    """What the customer stated to prove who they are; each item must match the archive."""
+
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ChangeRegisterSerializer(serializers.Serializer):
+    changes = SensitiveChangesSerializer()
+    identity = IdentitySerializer()
+    reason = serializers.CharField(allow_blank=True, max_length=200)
+    channel = serializers.CharField(required=False, allow_blank=True, max_length=30)
+
+
+class TierOverrideSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(
+        choices=ServiceTier.choices, allow_blank=True, help_text="Empty clears the override."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class AccessLogFilterSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=AccessAction.choices, required=False)
+    actor = serializers.CharField(required=False, max_length=150, help_text="Username.")
+    customer = serializers.IntegerField(required=False, min_value=1, help_text="Customer id.")
+
+
+def _as_filters(data: dict[str, Any]) -> dict[str, str]:
+    """Selectors take filters as strings, as they arrive from a query string or a form."""
+    return {key: str(value) for key, value in data.items()}
+
+
+# --- views ------------------------------------------------------------------------------
+
+_READ_ERRORS = error_responses(400, 401, 403, 404)
+_WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search customers",
+        parameters=[CustomerFilterSerializer],
+        responses={200: CustomerSerializer(many=True), **_READ_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One customer", responses={200: CustomerSerializer, **_READ_ERRORS}
+    ),
+    create=extend_schema(
+        summary="Create a customer",
+        request=CustomerCreateSerializer,
+        responses={201: CustomerSerializer, **_WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change non-sensitive fields",
+        request=CustomerUpdateSerializer,
+        responses={200: CustomerSerializer, **_WRITE_ERRORS},
+    ),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(viewsets.GenericViewSet):
+    """客户档案. Customers outside your data scope do not exist for you (404)."""
+
+    queryset = Customer.objects.none()  # for the schema; rows come from the selectors
+    serializer_class = CustomerSerializer
+    permission_classes = [require_perms("customers.view_customer")]
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+
+    def _get(self, pk: str) -> Customer:
+        return selectors.customer_get(viewer=self.request.user, pk=pk_or_404(pk))
+
+    def _render(self, customer: Customer, *, status_code: int = status.HTTP_200_OK) -> Response:
+        # Re-read through the selector so products, tags and contacts come prefetched.
+        fresh = selectors.customer_get(viewer=self.request.user, pk=customer.pk)
+        return Response(CustomerSerializer(fresh).data, status=status_code)
+
+    def list(self, request: Request) -> Response:
+        filters = _parse(CustomerFilterSerializer(data=request.query_params))
+        customers = (
+            selectors.customer_list(viewer=request.user, filters=_as_filters(filters))
+            .select_related("manager")
+            .prefetch_related("products", "contacts", "tags")
+        )
+        page = self.paginate_queryset(customers)
+        return self.get_paginated_response(CustomerSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(CustomerSerializer(self._get(pk)).data)
+
+    def create(self, request: Request) -> Response:
+        data = dict(_parse(CustomerCreateSerializer(data=request.data)))
+        org_unit = data.pop("org_unit")
+        products = [dict(p) for p in data.pop("products", [])]
+        tags = data.pop("tags", [])
+        customer = services.customer_create(
+            actor=request.user, data=data, org_unit=org_unit, products=products, tags=tags
+        )
+        return self._render(customer, status_code=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        customer = self._get(pk)
+        data = dict(_parse(CustomerUpdateSerializer(data=request.data, partial=True)))
+        version = data.pop("version", None)
+        customer = services.customer_update(
+            actor=request.user, customer=customer, data=data, expected_version=version
+        )
+        return self._render(customer)
+
+    @extend_schema(
+        summary="The customer's change history",
+        responses={200: HistorySerializer(many=True), **_READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], serializer_class=HistorySerializer)
+    def history(self, request: Request, pk: str) -> Response:
+        entries = selectors.customer_history(viewer=request.user, pk=pk_or_404(pk))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(HistorySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Show phone or ID number in clear (logged in the access log)",
+        request=RevealSerializer,
+        responses={200: RevealResultSerializer, **_READ_ERRORS},
+    )
+    @action(detail=True, methods=["post"], serializer_class=RevealSerializer)
+    def reveal(self, request: Request, pk: str) -> Response:
+        customer = self._get(pk)
+        data = _parse(RevealSerializer(data=request.data))
+        clear = services.customer_reveal(
+            actor=request.user,
+            customer=customer,
+            fields=tuple(data["fields"]),
+            reason=data.get("reason", ""),
+            ip=_client_ip(request),
+        )
+        return Response(RevealResultSerializer(clear).data)
+
+    @extend_schema(
+        summary="Register a sensitive change after an identity check (变更登记)",
+        request=ChangeRegisterSerializer,
+        responses={201: ChangeRequestSerializer, **_WRITE_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="change-register",
+        serializer_class=ChangeRegisterSerializer,
+    )
+    def change_register(self, request: Request, pk: str) -> Response:
+        customer = self._get(pk)
+        data = _parse(ChangeRegisterSerializer(data=request.data))
+        entry = services.customer_change_register(
+            actor=request.user,
+            customer=customer,
+            changes=dict(data["changes"]),
+            identity=dict(data["identity"]),
+            reason=data["reason"],
+            channel=data.get("channel", ""),
+        )
+        return Response(ChangeRequestSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Set or clear a manual service tier (reason required)",
+        request=TierOverrideSerializer,
+        responses={200: CustomerSerializer, **_WRITE_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="tier-override",
+        serializer_class=TierOverrideSerializer,
+    )
+    def tier_override(self, request: Request, pk: str) -> Response:
+        customer = self._get(pk)
+        data = _parse(TierOverrideSerializer(data=request.data))
+        customer = services.customer_tier_override(
+            actor=request.user,
+            customer=customer,
+            tier=data["tier"],
+            reason=data.get("reason", ""),
+        )
+        return self._render(customer)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Access log (查阅登记) of unmasked views and exports",
+        parameters=[AccessLogFilterSerializer],
+        responses={200: AccessLogSerializer(many=True), **_READ_ERRORS},
+    )
+)
+@extend_schema(tags=["access log"])
+class AccessLogViewSet(viewsets.GenericViewSet):
+    """查阅登记: supervisors browse who saw or exported personal data, within their scope."""
+
+    queryset = AccessLog.objects.none()
+    serializer_class = AccessLogSerializer
+    permission_classes = [require_perms("customers.view_accesslog")]
+    filter_backends: list = []
+
+    def list(self, request: Request) -> Response:
+        filters = _parse(AccessLogFilterSerializer(data=request.query_params))
+        entries = selectors.access_log_list(viewer=request.user, filters=_as_filters(filters))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
