@@ -17,7 +17,7 @@ def org_units_visible(viewer) -> QuerySet[OrgUnit]:
     """Units inside the viewer's scope, plus the viewer's own unit (even with scope `own`)."""
     q = scope_filter(viewer, unit_field="pk")
     own = _own_unit_id(viewer)
-    if own:
+    if own and q:  # an empty Q means "all units": OR-ing one unit to it would narrow it
         q |= Q(pk=own)
     return OrgUnit.objects.filter(q).order_by("path")
 
