@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # (url name, label, permission or None)
@@ -15,11 +16,35 @@ NAV_ITEMS = [
 ]
 
 
+def _active(current: str, url_name: str) -> bool:
+    """The entry of the current page; a list's entry also covers its detail pages."""
+    if current == url_name:
+        return True
+    if not url_name.endswith("_list") or current in _NAV_NAMES:
+        return False
+    return current.startswith(url_name.removesuffix("list"))
+
+
+_NAV_NAMES = {name for name, _label, _perm in NAV_ITEMS}
+
+
 def navigation(request):
+    """`nav_items`: (url name, url, label, active) the user may open.
+
+    Entries whose page is not installed yet (no such URL name) are left out.
+    """
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {"nav_items": []}
-    items = [
-        (name, label) for name, label, perm in NAV_ITEMS if perm is None or user.has_perm(perm)
-    ]
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    items = []
+    for name, label, perm in NAV_ITEMS:
+        if perm is not None and not user.has_perm(perm):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"name": name, "url": url, "label": label, "active": _active(current, name)})
     return {"nav_items": items}

@@ -1,13 +1,38 @@
+"""Sign-in and the home dashboard."""
+
+from __future__ import annotations
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from kefu.org.selectors import role_assignments_of
+from kefu.web.forms import CustomerSearchForm, ThrottledAuthenticationForm
+from kefu.web.selectors import dashboard_tier_counts
 
 
 class LoginView(auth_views.LoginView):
+    """Django's login with throttling per (username, client IP); see kefu.web.throttle."""
+
     template_name = "web/login.html"
+    authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
 
 @login_required
-def home(request):
-    return render(request, "web/home.html")
+def home(request: HttpRequest) -> HttpResponse:
+    """首页: who I am, where I sit, what I may see, and my customers by tier."""
+    user = request.user
+    staff = getattr(user, "staff", None) if hasattr(user, "staff") else None
+    can_customers = user.has_perm("customers.view_customer")
+    tier_counts = dashboard_tier_counts(user) if can_customers else []
+    context = {
+        "staff": staff,
+        "assignments": list(role_assignments_of(user)),
+        "tier_counts": tier_counts,
+        "customer_total": sum(n for _, n in tier_counts),
+        "can_customers": can_customers,
+        "search_form": CustomerSearchForm() if can_customers else None,
+    }
+    return render(request, "web/home.html", context)

@@ -1,0 +1,202 @@
+"""Web forms. They check shape only (lengths, choices); rules live in the services."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from kefu.customers import tiering
+from kefu.customers.models import (
+    NAME_MAX,
+    AccessAction,
+    CustomerKind,
+    GovSeries,
+    ServiceTier,
+)
+from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing a (username, IP) pair after too many failures."""
+
+    def _locked_error(self, seconds: int) -> ValidationError:
+        minutes = max(math.ceil(seconds / 60), 1)
+        return ValidationError(
+            ngettext(
+                "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            code="locked",
+        )
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request else ""
+        locked = login_locked(username=username, ip=ip)
+        if locked:
+            raise self._locked_error(locked.retry_after(time.time()))
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if username:
+                attempts = login_failed(username=username, ip=ip)
+                if attempts.failures >= settings.KEFU_LOGIN_MAX_FAILURES:
+                    raise self._locked_error(settings.KEFU_LOGIN_LOCK_SECONDS) from None
+            raise
+        login_succeeded(username=username, ip=ip)
+        return cleaned
+
+
+class CustomerSearchForm(forms.Form):
+    """The filters of the customer list (all optional)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    kind = forms.ChoiceField(label=_("Customer type"), required=False)
+    org_unit = forms.ChoiceField(label=_("Org unit"), required=False)
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [("", _("All tiers")), *ServiceTier.choices]
+        self.fields["kind"].choices = [("", _("All types")), *CustomerKind.choices]
+        base_depth = min((u.depth for u in units), default=0)
+        self.fields["org_unit"].choices = [("", _("All units in my scope"))] + [
+            (str(u.pk), "\u3000" * (u.depth - base_depth) + u.name) for u in units
+        ]
+        self.fields["q"].widget.attrs.update(
+            {
+                "placeholder": _("Phone, ID number suffix, account number or name"),
+                "autocomplete": "off",
+                "type": "search",
+            }
+        )
+
+
+class CustomerEditForm(forms.Form):
+    """Non-sensitive fields; name, phone, ID number and address go through the register."""
+
+    prefix = "edit"
+
+    monthly_value = forms.DecimalField(
+        label=_("Monthly consumption (CNY)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    gov_series = forms.ChoiceField(label=_("Gov-enterprise series"), required=False)
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=300,
+        help_text=_("Separate tags with commas."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gov_series"].choices = [("", "—"), *GovSeries.choices]
+        if customer is not None and customer.kind != CustomerKind.GOV_ENTERPRISE:
+            del self.fields["gov_series"]
+
+    def clean_tags(self) -> list[str]:
+        raw = self.cleaned_data["tags"].replace("，", ",")
+        tags = [t.strip() for t in raw.split(",") if t.strip()]
+        too_long = [t for t in tags if len(t) > 30]
+        if too_long:
+            raise ValidationError(
+                _("each tag has at most 30 characters: %(tag)s") % {"tag": too_long[0][:40]}
+            )
+        return list(dict.fromkeys(tags))
+
+
+class TierOverrideForm(forms.Form):
+    prefix = "tier"
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        individual = customer is None or customer.kind == CustomerKind.INDIVIDUAL
+        allowed = [
+            (value, label)
+            for value, label in ServiceTier.choices
+            if (value in tiering.INDIVIDUAL_TIERS) == individual
+        ]
+        self.fields["tier"].choices = [("", _("Automatic (no override)")), *allowed]
+
+
+class ChangeRegisterForm(forms.Form):
+    """变更登记: new values for sensitive fields, what the customer stated, and why."""
+
+    prefix = "reg"
+
+    name = forms.CharField(label=_("New name"), required=False, max_length=NAME_MAX)
+    phone = forms.CharField(label=_("New phone"), required=False, max_length=30)
+    id_number = forms.CharField(label=_("New ID number"), required=False, max_length=18)
+    address = forms.CharField(label=_("New address"), required=False, max_length=200)
+    check_id_number = forms.CharField(
+        label=_("ID number stated by the customer"), required=False, max_length=18
+    )
+    check_phone = forms.CharField(
+        label=_("Phone stated by the customer"), required=False, max_length=30
+    )
+    check_address = forms.CharField(
+        label=_("Address stated by the customer"), required=False, max_length=200
+    )
+    channel = forms.CharField(label=_("Channel"), required=False, max_length=30)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    CHANGE_FIELDS = ("name", "phone", "id_number", "address")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any((cleaned.get(f) or "").strip() for f in self.CHANGE_FIELDS):
+            raise ValidationError(_("Enter at least one new value to register."))
+        return cleaned
+
+    def changes(self) -> dict[str, str]:
+        return {
+            f: self.cleaned_data[f].strip()
+            for f in self.CHANGE_FIELDS
+            if (self.cleaned_data.get(f) or "").strip()
+        }
+
+    def identity(self) -> dict[str, str]:
+        return {
+            f: (self.cleaned_data.get(f"check_{f}") or "").strip()
+            for f in ("id_number", "phone", "address")
+        }
+
+
+class AccessLogFilterForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("User name"), required=False, max_length=150)
+    customer = forms.IntegerField(label=_("Customer ID"), required=False, min_value=1)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All actions")), *AccessAction.choices]
+
+
+class StaffFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or employee number"), required=False, max_length=50)
+    org_unit = forms.ChoiceField(label=_("Org unit"), required=False)
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        base_depth = min((u.depth for u in units), default=0)
+        self.fields["org_unit"].choices = [("", _("All units in my scope"))] + [
+            (str(u.pk), "\u3000" * (u.depth - base_depth) + u.name) for u in units
+        ]

@@ -1,0 +1,70 @@
+"""Display helpers for Kefu templates: masking, tier labels, money."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core import masking
+from kefu.customers.models import ServiceTier
+
+register = template.Library()
+
+
+@register.filter
+def mask_phone(value: str) -> str:
+    return masking.mask_phone(value or "")
+
+
+@register.filter
+def mask_id(value: str) -> str:
+    return masking.mask_id_number(value or "")
+
+
+@register.filter
+def tier_label(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(ServiceTier(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def tier_css(value: str) -> str:
+    """CSS modifier for a tier badge: tier-gold, tier-gov-1 …"""
+    if not value:
+        return "tier-none"
+    if value[0].isdigit():
+        return f"tier-gov-{value[0]}"
+    return f"tier-{value}"
+
+
+@register.filter
+def money(value) -> str:
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    if not amount.is_finite():
+        return ""
+    return f"¥{amount:,.2f}"
+
+
+_PII_FIELD_LABELS = {
+    "phone": _("Phone"),
+    "id_number": _("ID number"),
+    "masked": _("masked only"),
+}
+
+
+@register.filter
+def pii_fields(value: str) -> str:
+    """ "phone,id_number" → "手机号、身份证号" for the access log."""
+    parts = [p for p in (value or "").split(",") if p]
+    separator = "、" if (get_language() or "").startswith("zh") else ", "
+    return separator.join(str(_PII_FIELD_LABELS.get(p, p)) for p in parts) or "—"
