@@ -1,0 +1,292 @@
+"""Customer web pages: search, the 360 page and its forms, reveal, and the access log.
+
+Thin edges: parse input, call one selector or service, render. Every read goes through
+kefu.customers.selectors, so the viewer's data scope applies to each page and fragment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import KefuError
+from kefu.customers import selectors, services
+from kefu.customers.models import Customer, CustomerKind, HistorySource
+from kefu.org.models import OrgUnit
+from kefu.org.selectors import org_units_visible
+from kefu.web.errors import form_add_kefu_error, http_errors
+from kefu.web.forms import (
+    AccessLogFilterForm,
+    ChangeRegisterForm,
+    CustomerEditForm,
+    CustomerSearchForm,
+    TierOverrideForm,
+)
+from kefu.web.paging import page_of
+from kefu.web.throttle import client_ip
+
+HISTORY_LIMIT = 50
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """客户查询: one search box plus filters; htmx requests get only the results fragment."""
+    units = list(org_units_visible(request.user).only("pk", "name", "depth"))
+    form = CustomerSearchForm(request.GET or None, units=units)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.customer_list(
+        viewer=request.user, filters={k: v for k, v in filters.items() if v}
+    )
+    context = {
+        "form": form,
+        "page": page_of(qs, request.GET.get("page")),
+        "searched": bool(filters and any(filters.values())),
+    }
+    if request.htmx:
+        return render(request, "customers/partials/_customer_rows.html", context)
+    return render(request, "customers/customer_list.html", context)
+
+
+# --- 360 page ---------------------------------------------------------------------------
+
+
+def _field_of(name: str):
+    try:
+        return Customer._meta.get_field(name)
+    except FieldDoesNotExist:  # history may name a field the model no longer has
+        return None
+
+
+def _history_rows(entries) -> list[dict[str, Any]]:
+    """History entries with field labels and readable values (unit and user names)."""
+    entries = list(entries)
+    unit_ids, user_ids = set(), set()
+    for entry in entries:
+        for field, (old, new) in entry.changes.items():
+            ids = {"org_unit": unit_ids, "manager": user_ids}.get(field)
+            if ids is not None:
+                ids.update(v for v in (old, new) if v)
+    names = {
+        "org_unit": dict(OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name")),
+        "manager": {
+            pk: first or username
+            for pk, first, username in get_user_model()
+            .objects.filter(pk__in=user_ids)
+            .values_list("pk", "first_name", "username")
+        },
+    }
+
+    def show(field: str, value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        if field in names:
+            return names[field].get(value, str(value))
+        model_field = _field_of(field)
+        if model_field is not None and model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        return str(value)
+
+    rows = []
+    for entry in entries:
+        changes = []
+        for field, (old, new) in entry.changes.items():
+            if entry.source == HistorySource.CREATE and new in (None, ""):
+                continue  # a new record lists what it was created with, not its blanks
+            model_field = _field_of(field)
+            label = model_field.verbose_name if model_field is not None else field
+            changes.append({"label": label, "old": show(field, old), "new": show(field, new)})
+        rows.append({"entry": entry, "changes": changes})
+    return rows
+
+
+def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    decision = services.tier_decide(
+        kind=customer.kind, monthly_value=customer.monthly_value, gov_series=customer.gov_series
+    )
+    can_change = user.has_perm("customers.change_customer")
+    can_register = user.has_perm("customers.register_change")
+    edit_initial = {
+        "monthly_value": customer.monthly_value,
+        "gov_series": customer.gov_series,
+        "tags": ", ".join(t.name for t in customer.tags.all()),
+        "version": customer.version,
+    }
+    history = selectors.customer_history(viewer=user, pk=customer.pk)[:HISTORY_LIMIT]
+    return {
+        "customer": customer,
+        "decision": decision,
+        "decision_gap": (
+            decision.next_threshold - customer.monthly_value
+            if decision.next_threshold is not None
+            else None
+        ),
+        "is_gov": customer.kind == CustomerKind.GOV_ENTERPRISE,
+        "can_reveal": user.has_perm("customers.view_pii"),
+        "can_change": can_change,
+        "can_register": can_register,
+        "history": _history_rows(history),
+        "edit_form": forms.get("edit_form")
+        or (CustomerEditForm(initial=edit_initial, customer=customer) if can_change else None),
+        "tier_form": forms.get("tier_form")
+        or (
+            TierOverrideForm(
+                initial={"tier": customer.tier_override, "reason": customer.tier_override_reason},
+                customer=customer,
+            )
+            if can_change
+            else None
+        ),
+        "register_form": forms.get("register_form")
+        or (ChangeRegisterForm() if can_register else None),
+        "open_form": forms.get("open_form", ""),
+    }
+
+
+@login_required
+@permission_required("customers.view_customer", raise_exception=True)
+@http_errors
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """客户360视图: profile, tier and why, masked contacts, products, tags, history."""
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    return render(request, "customers/customer_detail.html", _detail_context(request, customer))
+
+
+def _form_failed(request: HttpRequest, customer: Customer, name: str, form) -> HttpResponse:
+    context = _detail_context(request, customer, **{name: form, "open_form": name})
+    return render(request, "customers/customer_detail.html", context, status=400)
+
+
+@require_POST
+@login_required
+@permission_required("customers.change_customer", raise_exception=True)
+@http_errors
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    form = CustomerEditForm(request.POST, customer=customer)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                data=data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect("web:customer_detail", pk=pk)
+    return _form_failed(request, customer, "edit_form", form)
+
+
+@require_POST
+@login_required
+@permission_required("customers.change_customer", raise_exception=True)
+@http_errors
+def customer_tier_override(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    form = TierOverrideForm(request.POST, customer=customer)
+    if form.is_valid():
+        try:
+            services.customer_tier_override(
+                actor=request.user,
+                customer=customer,
+                tier=form.cleaned_data["tier"],
+                reason=form.cleaned_data["reason"],
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc)
+        else:
+            messages.success(request, _("Tier updated."))
+            return redirect("web:customer_detail", pk=pk)
+    return _form_failed(request, customer, "tier_form", form)
+
+
+@require_POST
+@login_required
+@permission_required("customers.register_change", raise_exception=True)
+@http_errors
+def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """客户信息变更登记: applies the change only when the identity check passes."""
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    form = ChangeRegisterForm(request.POST)
+    if form.is_valid():
+        try:
+            services.customer_change_register(
+                actor=request.user,
+                customer=customer,
+                changes=form.changes(),
+                identity=form.identity(),
+                reason=form.cleaned_data["reason"],
+                channel=form.cleaned_data["channel"],
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc)
+        else:
+            messages.success(request, _("Change registered and applied."))
+            return redirect("web:customer_detail", pk=pk)
+    return _form_failed(request, customer, "register_form", form)
+
+
+@require_POST
+@login_required
+@http_errors
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one personal-data field in clear (htmx swap); logged in the access log."""
+    customer = selectors.customer_get(viewer=request.user, pk=pk)
+    field = request.POST.get("field", "phone")
+    values = services.customer_reveal(
+        actor=request.user,
+        customer=customer,
+        fields=(field,),
+        ip=client_ip(request) or None,
+    )
+    context = {"customer": customer, "field": field, "value": values[field]}
+    if request.htmx:
+        return render(request, "customers/partials/_revealed.html", context)
+    messages.info(request, _("Shown in clear and logged: %(value)s") % {"value": values[field]})
+    return redirect("web:customer_detail", pk=pk)
+
+
+# --- access log -------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("customers.view_accesslog", raise_exception=True)
+def access_log(request: HttpRequest) -> HttpResponse:
+    """查阅登记: who revealed or exported personal data, when and from where."""
+    form = AccessLogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.access_log_list(
+        viewer=request.user,
+        filters={
+            "action": filters.get("action") or "",
+            "actor": filters.get("actor") or "",
+            "customer": str(filters.get("customer") or ""),
+        },
+    )
+    tz = timezone.get_current_timezone()
+    if filters.get("date_from"):
+        qs = qs.filter(at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=tz))
+    if filters.get("date_to"):
+        qs = qs.filter(at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=tz))
+    context = {"form": form, "page": page_of(qs, request.GET.get("page"))}
+    if request.htmx:
+        return render(request, "customers/partials/_access_log_rows.html", context)
+    return render(request, "customers/access_log.html", context)
