@@ -1,0 +1,136 @@
+"""Sign-in with throttling, sign-out, language switch, navigation by role, error pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from kefu.web import throttle
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def fast_lock(settings):
+    settings.KEFU_LOGIN_MAX_FAILURES = 3
+    settings.KEFU_LOGIN_LOCK_SECONDS = 600
+    return settings
+
+
+def _login(client, username, password, ip="10.0.0.1"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def test_pages_need_sign_in(client, org):
+    for name in ("web:home", "web:customer_list", "web:access_log", "web:org_tree"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_sign_in_with_right_password(client, agent_a):
+    response = _login(client, "agent_a", PASSWORD)
+    assert response.status_code == 302
+    assert client.get(reverse("web:home")).status_code == 200
+
+
+def test_wrong_password_shows_the_error(client, agent_a):
+    response = _login(client, "agent_a", "wrong-password")
+    assert response.status_code == 200
+    assert 'id="login-error"' in response.text
+
+
+def test_login_locks_after_max_failures_even_with_right_password(client, agent_a, fast_lock):
+    for _ in range(3):
+        _login(client, "agent_a", "wrong-password")
+    locked = _login(client, "agent_a", PASSWORD)
+    assert locked.status_code == 200
+    assert locked.context["form"].has_error("__all__", code="locked")
+    assert "_auth_user_id" not in client.session
+
+    # Another address, or another user name from this address, is not locked.
+    assert _login(client, "agent_a", PASSWORD, ip="10.0.0.9").status_code == 302
+
+
+def test_the_failure_that_reaches_the_limit_already_says_locked(client, agent_a, fast_lock):
+    _login(client, "AGENT_A", "wrong-1")
+    _login(client, "agent_a ", "wrong-2")
+    third = _login(client, "agent_a", "wrong-3")
+    assert third.context["form"].has_error("__all__", code="locked")
+
+
+def test_lock_ends_when_the_window_closes(client, agent_a, fast_lock, monkeypatch):
+    clock = [1_000_000.0]
+    monkeypatch.setattr(throttle.time, "time", lambda: clock[0])
+    for _ in range(3):
+        _login(client, "agent_a", "wrong-password")
+    assert _login(client, "agent_a", PASSWORD).status_code == 200
+    clock[0] += 601
+    assert _login(client, "agent_a", PASSWORD).status_code == 302
+
+
+def test_success_resets_the_failure_count(client, agent_a, fast_lock):
+    _login(client, "agent_a", "wrong-1")
+    _login(client, "agent_a", "wrong-2")
+    assert _login(client, "agent_a", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    _login(client, "agent_a", "wrong-3")
+    _login(client, "agent_a", "wrong-4")
+    assert _login(client, "agent_a", PASSWORD).status_code == 302
+
+
+def test_logout_is_post_only(client, agent_a):
+    client.force_login(agent_a)
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("web:home")).status_code == 302
+
+
+def test_language_switch_to_english_and_back(client, agent_a):
+    client.force_login(agent_a)
+    home = reverse("web:home")
+    response = client.post(reverse("set_language"), {"language": "en", "next": home})
+    assert response.status_code == 302
+    assert '<html lang="en">' in client.get(home).text
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": home})
+    assert '<html lang="zh-hans">' in client.get(home).text
+
+
+def test_navigation_follows_permissions(client, agent_a, supervisor_a):
+    client.force_login(agent_a)
+    text = client.get(reverse("web:home")).text
+    assert 'id="nav-customer_list"' in text
+    assert 'id="nav-access_log"' not in text  # agents cannot browse the access log
+    client.force_login(supervisor_a)
+    text = client.get(reverse("web:home")).text
+    assert 'id="nav-access_log"' in text and 'id="nav-staff_list"' in text
+
+
+def test_navigation_marks_the_current_section(client, agent_a):
+    client.force_login(agent_a)
+    text = client.get(reverse("web:customer_list")).text
+    assert 'id="nav-customer_list" class="is-active"' in text
+    assert 'id="nav-home" class=""' in text
+
+
+def test_home_counts_customers_in_scope_by_tier(client, agent_a, agent_b, org):
+    from tests.factories import make_customer
+
+    make_customer(actor=agent_a, org_unit=org["county_a1"], monthly_value="250")  # gold
+    make_customer(actor=agent_a, org_unit=org["team_a1"], monthly_value="260")  # gold
+    make_customer(actor=agent_a, org_unit=org["team_a1"], monthly_value="10")  # basic
+    make_customer(actor=agent_b, org_unit=org["county_b1"], monthly_value="900")  # not mine
+    client.force_login(agent_a)
+    response = client.get(reverse("web:home"))
+    assert dict(response.context["tier_counts"]) == {"gold": 2, "basic": 1}
+    assert 'id="customer-total">3<' in response.text
+    assert 'id="quick-search"' in response.text
+
+
+def test_unknown_page_is_the_chinese_404_template(client, agent_a):
+    client.force_login(agent_a)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert 'id="error-404"' in response.text
