@@ -93,8 +93,13 @@ def flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(data, dict):
         out: dict[str, list[str]] = {}
         for key, value in data.items():
-            name = "__all__" if key == "non_field_errors" else str(key)
-            out.update(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+            if isinstance(key, int):  # ListField / DictField errors are keyed by index
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                name = f"{prefix}.__all__" if prefix else "__all__"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, name))
         return out
     if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
         out = {}
