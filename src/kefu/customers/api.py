@@ -7,6 +7,7 @@ only `reveal` returns them in clear, and the service logs that.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -41,6 +42,7 @@ from kefu.org.models import OrgUnit
 
 _PHONE_CONTACTS = (ContactKind.MOBILE, ContactKind.LANDLINE)
 _MARKUP = frozenset("<>")
+_FIELD_HEAD = re.compile(r"^[^.\[]*")
 
 
 def _reject_markup(value: str) -> None:
@@ -58,9 +60,15 @@ def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
     if not serializer.is_valid():
         errors = flatten_errors(serializer.errors)
         raise ValidationFailed.for_fields(
-            {str(FIELD_LABELS.get(field, field)): messages for field, messages in errors.items()}
+            {_label(field): messages for field, messages in errors.items()}
         )
     return serializer.validated_data
+
+
+def _label(field: str) -> str:
+    """Field name as the user reads it: phone → 电话, tags[2] → 标签[2]; others unchanged."""
+    head = _FIELD_HEAD.match(field).group(0)
+    return str(FIELD_LABELS.get(head, head)) + field[len(head) :]
 
 
 def _client_ip(request: Request) -> str | None:
@@ -101,6 +109,13 @@ class CustomerSerializer(serializers.ModelSerializer):
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
     manager_name = serializers.SerializerMethodField()
     tier_display = serializers.CharField(source="get_tier_display", read_only=True)
+    # Declared so the schema admits "" (none set); read-only model fields lose allow_blank.
+    gov_series = serializers.ChoiceField(
+        choices=GovSeries.choices, allow_blank=True, read_only=True
+    )
+    tier_override = serializers.ChoiceField(
+        choices=ServiceTier.choices, allow_blank=True, read_only=True
+    )
     effective_tier = serializers.SerializerMethodField(
         help_text="The manual override if set, else the tier from the rules."
     )
@@ -255,13 +270,20 @@ class CustomerFilterSerializer(serializers.Serializer):
     """Search parameters of the customer list; the selector interprets them."""
 
     q = serializers.CharField(
-        required=False, max_length=100, help_text="Phone, ID-number suffix, account or name."
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Phone, ID-number suffix, account or name.",
     )
-    phone = serializers.CharField(required=False, max_length=30)
-    name = serializers.CharField(required=False, max_length=100, help_text="Name prefix.")
-    account = serializers.CharField(required=False, max_length=40, help_text="Account number.")
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Name prefix."
+    )
+    account = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Account number."
+    )
     id_suffix = serializers.CharField(
-        required=False, max_length=18, help_text="Last digits of the ID number."
+        required=False, allow_blank=True, max_length=18, help_text="Last digits of the ID number."
     )
     tier = serializers.ChoiceField(
         choices=ServiceTier.choices, required=False, help_text="Effective tier."
@@ -368,7 +390,9 @@ class TierOverrideSerializer(serializers.Serializer):
 
 class AccessLogFilterSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=AccessAction.choices, required=False)
-    actor = serializers.CharField(required=False, max_length=150, help_text="Username.")
+    actor = serializers.CharField(
+        required=False, allow_blank=True, max_length=150, help_text="Username."
+    )
     customer = serializers.IntegerField(required=False, min_value=1, help_text="Customer id.")
 
 

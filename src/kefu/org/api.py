@@ -181,7 +181,10 @@ class StaffFilterSerializer(serializers.Serializer):
         required=False, min_value=1, help_text="Org unit id; includes its whole subtree."
     )
     q = serializers.CharField(
-        required=False, max_length=50, help_text="Name or employee-number prefix, or username."
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        help_text="Name or employee-number prefix, or username.",
     )
 
 
