@@ -134,3 +134,11 @@ def test_unknown_page_is_the_chinese_404_template(client, agent_a):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert 'id="error-404"' in response.text
+
+
+def test_server_error_page_renders_without_a_request():
+    """Django renders 500.html with no context processors; it must still work."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert 'id="error-500"' in html

@@ -84,6 +84,17 @@ def test_filters_by_tier_and_unit_subtree(client, supervisor_a, agent_a, org):
     assert f'id="customer-{other_unit.pk}"' not in response.text
 
 
+def test_filter_outside_scope_is_reported_and_other_filters_still_apply(client, agent_a, mine, org):
+    other = make_customer(actor=agent_a, org_unit=org["county_a1"], name="李四")
+    client.force_login(agent_a)
+    response = client.get(
+        reverse("web:customer_list"), {"q": "王小", "org_unit": org["county_b1"].pk}
+    )
+    assert 'id="form-errors"' in response.text
+    assert f'id="customer-{mine.pk}"' in response.text
+    assert f'id="customer-{other.pk}"' not in response.text
+
+
 def test_list_pages_by_fifty(client, supervisor_a, org):
     customers = [
         make_customer(actor=supervisor_a, org_unit=org["county_a1"], name=f"客户{i}")

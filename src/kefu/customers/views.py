@@ -31,6 +31,7 @@ from kefu.web.forms import (
     CustomerEditForm,
     CustomerSearchForm,
     TierOverrideForm,
+    valid_filters,
 )
 from kefu.web.paging import page_of
 from kefu.web.throttle import client_ip
@@ -47,14 +48,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     """客户查询: one search box plus filters; htmx requests get only the results fragment."""
     units = list(org_units_visible(request.user).only("pk", "name", "depth"))
     form = CustomerSearchForm(request.GET or None, units=units)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.customer_list(
-        viewer=request.user, filters={k: v for k, v in filters.items() if v}
-    )
+    filters = valid_filters(form)
+    qs = selectors.customer_list(viewer=request.user, filters=filters)
     context = {
         "form": form,
         "page": page_of(qs, request.GET.get("page")),
-        "searched": bool(filters and any(filters.values())),
+        "searched": bool(filters),
     }
     if request.htmx:
         return render(request, "customers/partials/_customer_rows.html", context)
@@ -272,7 +271,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def access_log(request: HttpRequest) -> HttpResponse:
     """查阅登记: who revealed or exported personal data, when and from where."""
     form = AccessLogFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = valid_filters(form)
     qs = selectors.access_log_list(
         viewer=request.user,
         filters={

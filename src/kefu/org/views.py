@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from kefu.org import selectors
-from kefu.web.forms import StaffFilterForm
+from kefu.web.forms import StaffFilterForm, valid_filters
 from kefu.web.paging import page_of
 
 
@@ -27,7 +27,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     """人员: staff in scope with their unit, roles and each role's data scope."""
     units = list(selectors.org_units_visible(request.user).only("pk", "name", "depth"))
     form = StaffFilterForm(request.GET or None, units=units)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = valid_filters(form)
     qs = selectors.staff_list(viewer=request.user, filters=filters)
     context = {"form": form, "page": page_of(qs, request.GET.get("page"))}
     if request.htmx:

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from kefu.customers import tiering
 from kefu.customers.models import (
@@ -29,11 +28,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def _locked_error(self, seconds: int) -> ValidationError:
         minutes = max(math.ceil(seconds / 60), 1)
         return ValidationError(
-            ngettext(
-                "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
-                "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
-                minutes,
-            )
+            _("Too many failed sign-in attempts. Try again in %(minutes)d minutes.")
             % {"minutes": minutes},
             code="locked",
         )
@@ -200,3 +195,12 @@ class StaffFilterForm(forms.Form):
         self.fields["org_unit"].choices = [("", _("All units in my scope"))] + [
             (str(u.pk), "\u3000" * (u.depth - base_depth) + u.name) for u in units
         ]
+
+
+def valid_filters(form: forms.Form) -> dict:
+    """The filter values that passed validation; invalid ones are dropped (and the form
+    shows why) rather than silently widening the list to everything."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
