@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,10 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def screenshots_dir() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots_dir(tmp_path_factory) -> Path:
+    """docs/screenshots when KEFU_SCREENSHOTS=1 (to refresh the pictures the docs show),
+    else a temporary folder, so an ordinary test run leaves the work tree clean."""
+    if os.environ.get("KEFU_SCREENSHOTS", "") in ("1", "true", "yes"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")

@@ -1,7 +1,8 @@
 """The agent's everyday path in a real browser: sign in, find a customer by phone, open the
 360 page, show the phone in clear, and find that look in the access log (查阅登记).
 
-Also writes the screenshots the docs show (docs/screenshots/*.png).
+Also takes the screenshots the docs show; `KEFU_SCREENSHOTS=1` writes them to
+docs/screenshots/*.png (1366x800 desktop, 390x844 phone).
 """
 
 from __future__ import annotations
