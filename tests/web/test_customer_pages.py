@@ -67,6 +67,7 @@ def test_htmx_search_returns_only_the_results_fragment(client, agent_a, mine):
     response = client.get(reverse("web:customer_list"), {"q": "王小"}, headers=HTMX)
     assert response.status_code == 200
     assert "<html" not in response.text
+    assert "HX-Request" in response["Vary"]
     assert 'id="customer-table"' in response.text
     assert f'id="customer-{mine.pk}"' in response.text
 
@@ -156,6 +157,7 @@ def test_reveal_returns_clear_phone_and_writes_access_log(client, agent_a, mine)
     )
     assert response.status_code == 200
     assert f'id="customer-{mine.pk}-phone">13912345678<' in response.text
+    assert "no-store" in response["Cache-Control"]
     entry = AccessLog.objects.get(customer=mine)
     assert (entry.actor, entry.action, entry.fields, entry.ip) == (
         agent_a,

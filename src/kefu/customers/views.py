@@ -17,7 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from kefu.core.errors import KefuError
 from kefu.customers import selectors, services
@@ -42,6 +44,7 @@ HISTORY_LIMIT = 50
 # --- list -------------------------------------------------------------------------------
 
 
+@vary_on_headers("HX-Request")  # same URL, full page or fragment: caches must not mix them
 @login_required
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
@@ -243,6 +246,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_failed(request, customer, "register_form", form)
 
 
+@never_cache  # the response carries personal data in clear
 @require_POST
 @login_required
 @http_errors
@@ -266,6 +270,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 # --- access log -------------------------------------------------------------------------
 
 
+@vary_on_headers("HX-Request")
 @login_required
 @permission_required("customers.view_accesslog", raise_exception=True)
 def access_log(request: HttpRequest) -> HttpResponse:

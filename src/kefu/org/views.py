@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
 
 from kefu.org import selectors
 from kefu.web.forms import StaffFilterForm, valid_filters
@@ -21,6 +22,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
     return render(request, "org/org_tree.html", {"rows": rows})
 
 
+@vary_on_headers("HX-Request")
 @login_required
 @permission_required("org.view_staffprofile", raise_exception=True)
 def staff_list(request: HttpRequest) -> HttpResponse:
