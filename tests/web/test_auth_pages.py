@@ -108,6 +108,15 @@ def test_navigation_follows_permissions(client, agent_a, supervisor_a):
     assert 'id="nav-access_log"' in text and 'id="nav-staff_list"' in text
 
 
+def test_administration_link_only_for_staff_users(client, admin_user, agent_a):
+    client.force_login(agent_a)
+    assert 'id="nav-admin-index"' not in client.get(reverse("web:home")).text
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    client.force_login(admin_user)
+    assert 'id="nav-admin-index"' in client.get(reverse("web:home")).text
+
+
 def test_navigation_marks_the_current_section(client, agent_a):
     client.force_login(agent_a)
     text = client.get(reverse("web:customer_list")).text

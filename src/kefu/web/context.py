@@ -46,5 +46,13 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"name": name, "url": url, "label": label, "active": _active(current, name)})
+        items.append(_item(name, url, label, _active(current, name)))
+    if user.is_staff:
+        # Org units, staff, roles, tiers and thresholds are managed in the admin site.
+        items.append(_item("admin:index", reverse("admin:index"), _("Administration"), False))
     return {"nav_items": items}
+
+
+def _item(name: str, url: str, label, active: bool) -> dict:
+    dom_id = "nav-" + name.removeprefix("web:").replace(":", "-")
+    return {"name": name, "id": dom_id, "url": url, "label": label, "active": active}
