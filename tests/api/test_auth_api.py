@@ -34,19 +34,30 @@ def test_wrong_password_gets_no_token(agent_a):
     assert "token" not in response.json()
 
 
-def test_token_endpoint_is_throttled(agent_a):
+def test_token_endpoint_is_throttled_per_client(db):
     client = APIClient()
     codes = [
-        client.post(TOKEN_URL, {"username": "agent_a", "password": "nope"}, format="json")
-        for _ in range(11)
+        client.post(TOKEN_URL, {"username": f"nobody{i}", "password": "x"}, format="json")
+        for i in range(11)
     ]
     assert [r.status_code for r in codes[:10]] == [400] * 10
     assert codes[10].status_code == 429
     body = codes[10].json()
     assert body["code"] == "throttled" and body["extra"]["wait_seconds"] > 0
-    # Even the right password waits out the throttle.
+
+
+def test_repeated_wrong_passwords_lock_the_username_like_the_sign_in_page(
+    agent_a, agent_b, settings
+):
+    client = APIClient()
+    for _ in range(settings.KEFU_LOGIN_MAX_FAILURES):
+        wrong = client.post(TOKEN_URL, {"username": "agent_a", "password": "x"}, format="json")
+        assert wrong.status_code == 400
     right = client.post(TOKEN_URL, {"username": "agent_a", "password": PASSWORD}, format="json")
-    assert right.status_code == 429
+    assert right.status_code == 429 and right.json()["code"] == "throttled"
+    assert "token" not in right.json()
+    other = client.post(TOKEN_URL, {"username": "agent_b", "password": PASSWORD}, format="json")
+    assert other.status_code == 200
 
 
 def test_unauthenticated_requests_are_refused(db, customer_a):

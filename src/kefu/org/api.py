@@ -6,9 +6,11 @@ scope; anything outside it answers 404 exactly like an id that does not exist.
 
 from __future__ import annotations
 
+import time
+
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.parsers import JSONParser
@@ -22,6 +24,7 @@ from kefu.core.api import error_responses, flatten_errors, pk_or_404, require_pe
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.org import selectors
 from kefu.org.models import OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
+from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
 
@@ -303,7 +306,11 @@ class TokenSerializer(serializers.Serializer):
 
 @extend_schema(tags=["auth"])
 class TokenObtainView(APIView):
-    """Exchange username and password for an API token (the same token on every call)."""
+    """Exchange username and password for an API token (the same token on every call).
+
+    Two brakes: a scoped rate per client address, and the sign-in page's lock-out of a
+    username from an address after repeated failures (KEFU_LOGIN_MAX_FAILURES).
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -318,8 +325,17 @@ class TokenObtainView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        # Same lock-out as the sign-in page, so the API is no side door for password guessing.
+        data = request.data if isinstance(request.data, dict) else {}
+        username, ip = str(data.get("username", "")), client_ip(request)
+        locked = login_locked(username=username, ip=ip)
+        if locked:
+            raise exceptions.Throttled(wait=locked.retry_after(time.time()))
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid() and username and data.get("password"):
+            login_failed(username=username, ip=ip)
         user = _parse(serializer)["user"]
+        login_succeeded(username=username, ip=ip)
         with transaction.atomic():
             token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key, "username": user.get_username()}).data)
