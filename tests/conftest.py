@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-os.environ.setdefault("KEFU_TESTING", "1")
 
 
 @pytest.fixture(autouse=True)
-def _huey_immediate(settings, tmp_path):
+def _test_settings(settings):
+    """What every test overrides: immediate Huey, a private cache, fast hashing, and static
+    files served from the apps (no collectstatic manifest in tests)."""
     settings.HUEY = {**settings.HUEY, "immediate": True}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # PBKDF2 costs ~0.2 s per hash; tests create and sign in users by the dozen.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
