@@ -198,10 +198,15 @@ KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(200 * 10
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # Proxies in front of Kefu (nginx): throttles then key on the real client address.
+    "NUM_PROXIES": int(os.environ["KEFU_NUM_PROXIES"])
+    if os.environ.get("KEFU_NUM_PROXIES")
+    else None,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "kefu.core.api.Pagination",
     "PAGE_SIZE": 50,

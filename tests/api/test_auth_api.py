@@ -63,7 +63,8 @@ def test_repeated_wrong_passwords_lock_the_username_like_the_sign_in_page(
 def test_unauthenticated_requests_are_refused(db, customer_a):
     for url in ("/api/v1/customers/", f"/api/v1/customers/{customer_a.pk}/", "/api/v1/staff/"):
         response = APIClient().get(url)
-        assert response.status_code in (401, 403)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
         assert response.json()["code"] == "not_authenticated"
         assert "王小明" not in response.content.decode()
 

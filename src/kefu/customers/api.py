@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -41,14 +40,7 @@ from kefu.customers.validation import FIELD_LABELS
 from kefu.org.models import OrgUnit
 
 _PHONE_CONTACTS = (ContactKind.MOBILE, ContactKind.LANDLINE)
-_MARKUP = frozenset("<>")
 _FIELD_HEAD = re.compile(r"^[^.\[]*")
-
-
-def _reject_markup(value: str) -> None:
-    """Names are plain text: angle brackets only ever arrive in injected markup."""
-    if _MARKUP & set(value):
-        raise serializers.ValidationError(_("must not contain < or >"))
 
 
 def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
@@ -306,7 +298,7 @@ class CustomerCreateSerializer(serializers.Serializer):
 
     code = serializers.CharField(required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=CustomerKind.choices)
-    name = serializers.CharField(validators=[_reject_markup])
+    name = serializers.CharField()
     id_number = serializers.CharField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, allow_blank=True)
     address = serializers.CharField(required=False, allow_blank=True)
@@ -360,7 +352,7 @@ class RevealSerializer(serializers.Serializer):
 
 
 class SensitiveChangesSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, validators=[_reject_markup])
+    name = serializers.CharField(required=False)
     id_number = serializers.CharField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, allow_blank=True)
     address = serializers.CharField(required=False, allow_blank=True)
