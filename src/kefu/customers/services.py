@@ -9,9 +9,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from kefu.core import cn_validation as cnv
 from kefu.core.errors import (
     Conflict,
     IdentityCheckFailed,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
@@ -21,7 +23,9 @@ from kefu.customers.models import (
     AccessAction,
     AccessLog,
     ChangeRequest,
+    ContactKind,
     Customer,
+    CustomerContact,
     CustomerHistory,
     CustomerKind,
     CustomerProduct,
@@ -33,7 +37,7 @@ from kefu.customers.models import (
     Tag,
     TierThreshold,
 )
-from kefu.customers.validation import FIELD_LABELS, clean_customer_fields
+from kefu.customers.validation import FIELD_LABELS, REASONS, clean_customer_fields, clean_text
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 
@@ -363,6 +367,45 @@ def customer_product_add(
     return product
 
 
+PHONE_CONTACT_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)  # masked like the phone
+_CONTACT_NORMALIZERS = {
+    ContactKind.MOBILE: cnv.normalize_mobile,
+    ContactKind.LANDLINE: cnv.normalize_landline,
+    ContactKind.EMAIL: lambda v: clean_text(v, max_length=200, required=True),
+    ContactKind.ADDRESS: lambda v: clean_text(v, max_length=200, required=True),
+}
+
+
+@transaction.atomic
+def customer_contact_add(
+    *, actor, customer: Customer, kind: str, value: str, label: str = ""
+) -> CustomerContact:
+    """A further contact (another mobile, a landline, an e-mail, an address) of a customer.
+
+    Phone contacts are stored normalised with their search key, so a search by that number
+    finds the customer too.
+    """
+    _require(actor, "customers.change_customer")
+    if kind not in _CONTACT_NORMALIZERS:
+        raise ValidationFailed.for_fields({str(_("Contact type")): [_("unknown contact type")]})
+    try:
+        value = _CONTACT_NORMALIZERS[kind](str(value or ""))
+        label = clean_text(label, max_length=30, required=False)
+    except cnv.InvalidValue as exc:
+        raise ValidationFailed.for_fields(
+            {str(_("Contact")): [str(REASONS.get(exc.reason, exc.reason))]}
+        ) from None
+    contact = CustomerContact(
+        customer=customer,
+        kind=kind,
+        value=value,
+        label=label,
+        search_key=cnv.phone_search_key(value) if kind in PHONE_CONTACT_KINDS else "",
+    )
+    contact.save()
+    return contact
+
+
 def _actor_unit_id(actor) -> int | None:
     staff = getattr(actor, "staff", None) if hasattr(actor, "staff") else None
     return staff.org_unit_id if staff else None
@@ -376,22 +419,39 @@ def customer_reveal(
     fields: tuple[str, ...] = ("phone",),
     reason: str = "",
     ip: str | None = None,
+    contact_id: int | None = None,
 ) -> dict[str, str]:
-    """Return unmasked personal data and write the 查阅登记 entry in the same transaction."""
+    """Return unmasked personal data and write the 查阅登记 entry in the same transaction.
+
+    `fields` picks the customer's own phone and/or ID number. With `contact_id`, one further
+    phone contact (mobile or landline) of this customer is revealed instead, keyed and
+    logged as "contact:<id>"; a contact of another customer is NotFound.
+    """
     _require(actor, "customers.view_pii")
-    fields = tuple(f for f in fields if f in ("phone", "id_number"))
-    if not fields:
-        raise ValidationFailed.for_fields({str(_("Fields")): [_("choose phone or ID number")]})
+    if contact_id is not None:
+        contact = customer.contacts.filter(pk=contact_id).first()
+        if contact is None:
+            raise NotFound()
+        if contact.kind not in PHONE_CONTACT_KINDS:
+            raise ValidationFailed.for_fields(
+                {str(_("Contact")): [_("only phone contacts are masked and revealed")]}
+            )
+        clear = {f"contact:{contact.pk}": contact.value}
+    else:
+        fields = tuple(f for f in fields if f in ("phone", "id_number"))
+        if not fields:
+            raise ValidationFailed.for_fields({str(_("Fields")): [_("choose phone or ID number")]})
+        clear = {f: getattr(customer, f) for f in fields}
     AccessLog.objects.create(
         actor=actor,
         action=AccessAction.REVEAL,
         customer=customer,
-        fields=",".join(fields),
+        fields=",".join(clear),
         reason=(reason or "")[:200],
         ip=ip,
         actor_unit_id=_actor_unit_id(actor),
     )
-    return {f: getattr(customer, f) for f in fields}
+    return clear
 
 
 def access_log_export(
