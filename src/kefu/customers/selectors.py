@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.core.cn_validation import phone_search_key
-from kefu.core.errors import NotFound
+from kefu.core.errors import NotFound, ValidationFailed
 from kefu.customers.models import (
     AccessLog,
     Customer,
@@ -111,8 +114,26 @@ def customer_history(*, viewer, pk: int) -> QuerySet[CustomerHistory]:
     return customer.history.select_related("actor")
 
 
-def access_log_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[AccessLog]:
-    """查阅登记 entries by actors in the viewer's scope (supervisors and above)."""
+def _day_start(value: date | str, label: str, *, days_later: int = 0) -> datetime:
+    """Midnight starting a calendar day in the current time zone (Asia/Shanghai)."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationFailed.for_fields({label: [_("not a date (YYYY-MM-DD)")]}) from None
+    day = value + timedelta(days=days_later)
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def access_log_list(
+    *, viewer, filters: dict[str, str | date | None] | None = None
+) -> QuerySet[AccessLog]:
+    """查阅登记 entries by actors in the viewer's scope (supervisors and above).
+
+    Filters: action, actor (user name), customer (id), and "from" / "to": calendar days
+    (dates or "YYYY-MM-DD") in the current time zone, Asia/Shanghai unless a user's own is
+    active; both ends included, so from=to=one day means that whole local day.
+    """
     if not viewer.has_perm("customers.view_accesslog"):
         return AccessLog.objects.none()
     filters = filters or {}
@@ -123,6 +144,11 @@ def access_log_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySe
         qs = qs.filter(action=filters["action"])
     if filters.get("actor"):
         qs = qs.filter(actor__username=filters["actor"])
-    if filters.get("customer", "").isdigit():
+    if str(filters.get("customer") or "").isdigit():
         qs = qs.filter(customer_id=int(filters["customer"]))
+    if filters.get("from"):
+        qs = qs.filter(at__gte=_day_start(filters["from"], str(_("From"))))
+    if filters.get("to"):
+        # up to the start of the next day: the whole local day, to the last microsecond
+        qs = qs.filter(at__lt=_day_start(filters["to"], str(_("To")), days_later=1))
     return qs
