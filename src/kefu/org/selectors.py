@@ -27,6 +27,29 @@ def org_tree(viewer) -> QuerySet[OrgUnit]:
     return org_units_visible(viewer).annotate(staff_count=Count("staff", distinct=True))
 
 
+def org_tree_with_totals(viewer) -> list[OrgUnit]:
+    """org_tree() with `subtree_staff_count` on each unit as well: its own staff plus the
+    staff of every visible unit below it.
+
+    Still one query: each unit's direct count is added to its visible ancestors, found by
+    the prefixes of its materialised path. Summing visible units only keeps the totals
+    inside the data scope and lets a unit's total equal its own count plus its children's
+    totals on screen; the work grows with units × depth, not with staff.
+    """
+    units = list(org_tree(viewer))
+    by_path = {unit.path: unit for unit in units}
+    for unit in units:
+        unit.subtree_staff_count = 0
+    for unit in units:
+        prefix = ""
+        for segment in unit.path.split("/")[:-1]:
+            prefix += segment + "/"
+            ancestor = by_path.get(prefix)
+            if ancestor is not None:
+                ancestor.subtree_staff_count += unit.staff_count
+    return units
+
+
 def staff_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[StaffProfile]:
     """Staff in the viewer's scope with their unit and role assignments prefetched.
 

@@ -15,8 +15,9 @@ from kefu.web.paging import page_of
 @login_required
 @permission_required("org.view_orgunit", raise_exception=True)
 def org_tree(request: HttpRequest) -> HttpResponse:
-    """组织架构: visible units in tree order, indented by depth, with staff counts."""
-    units = list(selectors.org_tree(request.user))
+    """组织架构: visible units in tree order, indented by depth, with the staff sitting in
+    each unit and the total including the units below."""
+    units = selectors.org_tree_with_totals(request.user)
     base_depth = min((u.depth for u in units), default=0)
     rows = [{"unit": u, "indent": u.depth - base_depth} for u in units]
     return render(request, "org/org_tree.html", {"rows": rows})
