@@ -6,7 +6,6 @@ kefu.customers.selectors, so the viewer's data scope applies to each page and fr
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
@@ -15,13 +14,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from kefu.core.errors import KefuError
+from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer, CustomerKind, HistorySource
 from kefu.org.models import OrgUnit
@@ -129,8 +128,18 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         "version": customer.version,
     }
     history = selectors.customer_history(viewer=user, pk=customer.pk)[:HISTORY_LIMIT]
+    contacts = [
+        {
+            "contact": c,
+            "is_phone": c.kind in services.PHONE_CONTACT_KINDS,
+            "key": f"contact-{c.pk}",  # DOM ids, as "phone" is for the customer's own phone
+            "masked": mask_phone(c.value) if c.kind in services.PHONE_CONTACT_KINDS else "",
+        }
+        for c in customer.contacts.all()
+    ]
     return {
         "customer": customer,
+        "contacts": contacts,
         "decision": decision,
         "decision_gap": (
             decision.next_threshold - customer.monthly_value
@@ -251,19 +260,28 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @http_errors
 def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show one personal-data field in clear (htmx swap); logged in the access log."""
+    """Show one personal-data field in clear (htmx swap); logged in the access log.
+
+    POST `field` (phone / id_number) for the customer's own, or `contact` (an id) for one
+    of their further phone contacts."""
     customer = selectors.customer_get(viewer=request.user, pk=pk)
+    contact = request.POST.get("contact", "").strip()
+    if contact and not contact.isdigit():
+        raise ValidationFailed.for_fields({str(_("Contact")): [_("unknown contact")]})
     field = request.POST.get("field", "phone")
     values = services.customer_reveal(
         actor=request.user,
         customer=customer,
         fields=(field,),
         ip=client_ip(request) or None,
+        contact_id=int(contact) if contact else None,
     )
-    context = {"customer": customer, "field": field, "value": values[field]}
+    ((key, value),) = values.items()
+    dom_key = key.replace(":", "-")  # contact:7 → contact-7, as the 360 page names it
+    context = {"customer": customer, "field": dom_key, "value": value}
     if request.htmx:
         return render(request, "customers/partials/_revealed.html", context)
-    messages.info(request, _("Shown in clear and logged: %(value)s") % {"value": values[field]})
+    messages.info(request, _("Shown in clear and logged: %(value)s") % {"value": value})
     return redirect("web:customer_detail", pk=pk)
 
 
@@ -283,13 +301,10 @@ def access_log(request: HttpRequest) -> HttpResponse:
             "action": filters.get("action") or "",
             "actor": filters.get("actor") or "",
             "customer": str(filters.get("customer") or ""),
+            "from": filters.get("date_from"),
+            "to": filters.get("date_to"),
         },
     )
-    tz = timezone.get_current_timezone()
-    if filters.get("date_from"):
-        qs = qs.filter(at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=tz))
-    if filters.get("date_to"):
-        qs = qs.filter(at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=tz))
     context = {"form": form, "page": page_of(qs, request.GET.get("page"))}
     if request.htmx:
         return render(request, "customers/partials/_access_log_rows.html", context)

@@ -64,7 +64,14 @@ _PII_FIELD_LABELS = {
 
 @register.filter
 def pii_fields(value: str) -> str:
-    """ "phone,id_number" → "手机号、身份证号" for the access log."""
+    """ "phone,id_number" → "手机号、身份证号" for the access log; "contact:7" is one of the
+    customer's further phone contacts."""
     parts = [p for p in (value or "").split(",") if p]
     separator = "、" if (get_language() or "").startswith("zh") else ", "
-    return separator.join(str(_PII_FIELD_LABELS.get(p, p)) for p in parts) or "—"
+    return separator.join(str(_pii_field_label(p)) for p in parts) or "—"
+
+
+def _pii_field_label(part: str):
+    if part.startswith("contact:"):
+        return _("Other phone (contact #%(id)s)") % {"id": part.removeprefix("contact:")}
+    return _PII_FIELD_LABELS.get(part, part)
