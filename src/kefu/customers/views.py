@@ -19,16 +19,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from kefu.core import cn_validation as cnv
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer, CustomerKind, HistorySource
+from kefu.customers.validation import FIELD_LABELS
 from kefu.org.models import OrgUnit
+from kefu.org.scope import scope_for
 from kefu.org.selectors import org_units_visible
 from kefu.web.errors import form_add_kefu_error, http_errors
 from kefu.web.forms import (
     AccessLogFilterForm,
     ChangeRegisterForm,
+    CustomerCreateForm,
     CustomerEditForm,
     CustomerSearchForm,
     TierOverrideForm,
@@ -60,6 +64,82 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "customers/partials/_customer_rows.html", context)
     return render(request, "customers/customer_list.html", context)
+
+
+# --- new customer -------------------------------------------------------------------------
+
+SAME_PHONE_LIMIT = 5
+
+
+def _units_for_new_customer(user) -> list[OrgUnit]:
+    """Units a new customer may belong to: those the user's data scope covers (not merely
+    their own unit, which scope `own` adds to the visible ones)."""
+    scope = scope_for(user)
+    units = org_units_visible(user).only("pk", "name", "depth", "path")
+    return [u for u in units if scope.covers_unit(u)]
+
+
+def _same_phone(user, phone: str | None) -> list[Customer]:
+    """Customers in the user's scope with this phone (own or further contact), if it is a
+    complete number; a few are enough to warn of a likely duplicate."""
+    try:
+        cnv.normalize_phone(phone or "")
+    except cnv.InvalidValue:
+        return []
+    qs = selectors.customer_list(viewer=user, filters={"phone": phone})
+    return list(qs[:SAME_PHONE_LIMIT])
+
+
+@login_required
+@permission_required("customers.add_customer", raise_exception=True)
+@http_errors
+def customer_create(request: HttpRequest) -> HttpResponse:
+    """新建客户: validated by customer_create; errors at the fields they name; on success the
+    360 page. A phone another customer in scope already has is warned about, not refused."""
+    user = request.user
+    units = _units_for_new_customer(user)
+    own_unit = user.staff.org_unit_id if hasattr(user, "staff") else None
+    initial = {"kind": CustomerKind.INDIVIDUAL}
+    if any(u.pk == own_unit for u in units):
+        initial["org_unit"] = str(own_unit)
+    data = request.POST if request.method == "POST" else None
+    form = CustomerCreateForm(data, units=units, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            customer = services.customer_create(
+                actor=user,
+                data=form.customer_data(),
+                org_unit=form.cleaned_data["org_unit"],
+                products=form.products(),
+                tags=form.cleaned_data["tags"],
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels=FIELD_LABELS)
+        else:
+            messages.success(request, _("Customer created."))
+            others = [c for c in _same_phone(user, customer.phone) if c.pk != customer.pk]
+            if others:
+                messages.warning(
+                    request,
+                    _("The same phone is on file for: %(customers)s. Check for a duplicate.")
+                    % {"customers": "、".join(f"{c.name} ({c.code})" for c in others)},
+                )
+            return redirect("web:customer_detail", pk=customer.pk)
+    context = {
+        "form": form,
+        "same_phone": _same_phone(user, request.POST.get("phone")) if form.is_bound else [],
+    }
+    return render(
+        request, "customers/customer_create.html", context, status=400 if form.is_bound else 200
+    )
+
+
+@login_required
+@permission_required("customers.add_customer", raise_exception=True)
+def customer_same_phone(request: HttpRequest) -> HttpResponse:
+    """htmx, as the phone is typed on the new-customer form: who in scope already has it."""
+    context = {"same_phone": _same_phone(request.user, request.GET.get("phone"))}
+    return render(request, "customers/partials/_same_phone.html", context)
 
 
 # --- 360 page ---------------------------------------------------------------------------

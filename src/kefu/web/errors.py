@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -31,12 +32,26 @@ def http_errors(view: Callable) -> Callable:
     return wrapper
 
 
-def form_add_kefu_error(form: forms.Form, exc: KefuError) -> None:
-    """Put a service's error into the form: one line per field, each naming its field."""
+def form_add_kefu_error(
+    form: forms.Form, exc: KefuError, *, field_labels: Mapping[str, Any] | None = None
+) -> None:
+    """Put a service's error into the form: one line per field, each naming its field.
+
+    With `field_labels` (form field name → the label services name it by, such as
+    customers.validation.FIELD_LABELS), an error about a field the form has is shown at
+    that field instead of above the form.
+    """
     errors = exc.extra.get("errors") if isinstance(exc, ValidationFailed) else None
-    if errors:
-        for field, messages in errors.items():
-            for message in messages:
-                form.add_error(None, f"{field}: {message}")
-    else:
+    if not errors:
         form.add_error(None, str(exc.message))
+        return
+    by_label = {
+        str(label): name for name, label in (field_labels or {}).items() if name in form.fields
+    }
+    for field, messages in errors.items():
+        name = by_label.get(field) or (field if field_labels and field in form.fields else None)
+        for message in messages:
+            if name is not None:
+                form.add_error(name, message)
+            else:
+                form.add_error(None, f"{field}: {message}")

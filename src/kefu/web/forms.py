@@ -17,8 +17,10 @@ from kefu.customers.models import (
     AccessAction,
     CustomerKind,
     GovSeries,
+    ProductKind,
     ServiceTier,
 )
+from kefu.customers.validation import FIELD_LABELS
 from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
 
 
@@ -100,14 +102,109 @@ class CustomerEditForm(forms.Form):
             del self.fields["gov_series"]
 
     def clean_tags(self) -> list[str]:
-        raw = self.cleaned_data["tags"].replace("，", ",")
-        tags = [t.strip() for t in raw.split(",") if t.strip()]
-        too_long = [t for t in tags if len(t) > 30]
-        if too_long:
-            raise ValidationError(
-                _("each tag has at most 30 characters: %(tag)s") % {"tag": too_long[0][:40]}
-            )
-        return list(dict.fromkeys(tags))
+        return split_tags(self.cleaned_data["tags"])
+
+
+def split_tags(raw: str) -> list[str]:
+    """ "宽带, 老客户，VIP" → ["宽带", "老客户", "VIP"]: either comma, no blanks, no repeats."""
+    tags = [t.strip() for t in raw.replace("，", ",").split(",") if t.strip()]
+    too_long = [t for t in tags if len(t) > 30]
+    if too_long:
+        raise ValidationError(
+            _("each tag has at most 30 characters: %(tag)s") % {"tag": too_long[0][:40]}
+        )
+    return list(dict.fromkeys(tags))
+
+
+class CustomerCreateForm(forms.Form):
+    """新建客户. Field names are those of customers.validation.FIELD_LABELS, so the errors
+    customer_create raises (keyed by those labels) land next to the field they name."""
+
+    kind = forms.ChoiceField(label=FIELD_LABELS["kind"], choices=CustomerKind.choices)
+    name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)
+    id_number = forms.CharField(
+        label=FIELD_LABELS["id_number"],
+        required=False,
+        max_length=18,
+        help_text=_(
+            "18-digit resident ID for individuals; unified social credit code for enterprises."
+        ),
+    )
+    phone = forms.CharField(
+        label=FIELD_LABELS["phone"],
+        required=False,
+        max_length=30,
+        help_text=_("Mobile, or landline with area code (0571-88886666)."),
+    )
+    address = forms.CharField(label=FIELD_LABELS["address"], required=False, max_length=200)
+    org_unit = forms.ChoiceField(label=FIELD_LABELS["org_unit"])
+    monthly_value = forms.DecimalField(
+        label=_("Monthly consumption (CNY)"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Decides the service tier."),
+    )
+    gov_series = forms.ChoiceField(
+        label=FIELD_LABELS["gov_series"],
+        required=False,
+        help_text=_("Government and enterprise customers only; B when left empty."),
+    )
+    tags = forms.CharField(
+        label=FIELD_LABELS["tags"],
+        required=False,
+        max_length=300,
+        help_text=_("Separate tags with commas."),
+    )
+    product_kind = forms.ChoiceField(label=FIELD_LABELS["product_kind"], required=False)
+    account_number = forms.CharField(
+        label=FIELD_LABELS["account_number"], required=False, max_length=40
+    )
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._units = {str(u.pk): u for u in units}
+        base_depth = min((u.depth for u in units), default=0)
+        self.fields["org_unit"].choices = [("", "—")] + [
+            (str(u.pk), "\u3000" * (u.depth - base_depth) + u.name) for u in units
+        ]
+        self.fields["gov_series"].choices = [("", "—"), *GovSeries.choices]
+        self.fields["product_kind"].choices = [("", _("No product")), *ProductKind.choices]
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off"})
+
+    def clean_org_unit(self):
+        return self._units[self.cleaned_data["org_unit"]]  # the choices are these units
+
+    def clean_tags(self) -> list[str]:
+        return split_tags(self.cleaned_data["tags"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") != CustomerKind.GOV_ENTERPRISE:
+            cleaned["gov_series"] = ""  # the series only levels gov-enterprise customers
+        kind, account = cleaned.get("product_kind"), (cleaned.get("account_number") or "").strip()
+        if kind and not account and "account_number" not in self.errors:
+            self.add_error("account_number", _("Enter the account number of the product."))
+        if account and not kind and "product_kind" not in self.errors:
+            self.add_error("product_kind", _("Choose the type of the product."))
+        return cleaned
+
+    def customer_data(self) -> dict:
+        """The customer's own fields, as customer_create validates them."""
+        fields = ("kind", "name", "id_number", "phone", "address", "monthly_value", "gov_series")
+        return {f: self.cleaned_data.get(f) for f in fields if self.cleaned_data.get(f) is not None}
+
+    def products(self) -> list[dict[str, str]]:
+        if not self.cleaned_data.get("product_kind"):
+            return []
+        return [
+            {
+                "kind": self.cleaned_data["product_kind"],
+                "account_number": self.cleaned_data["account_number"].strip(),
+            }
+        ]
 
 
 class TierOverrideForm(forms.Form):

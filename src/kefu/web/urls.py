@@ -10,6 +10,12 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("customers/", customer_views.customer_list, name="customer_list"),
+    path("customers/new/", customer_views.customer_create, name="customer_create"),
+    path(
+        "customers/new/same-phone/",
+        customer_views.customer_same_phone,
+        name="customer_same_phone",
+    ),
     path("customers/<int:pk>/", customer_views.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/reveal/", customer_views.customer_reveal, name="customer_reveal"),
     path("customers/<int:pk>/edit/", customer_views.customer_edit, name="customer_edit"),
