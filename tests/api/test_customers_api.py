@@ -394,3 +394,27 @@ def test_customer_list_query_count_does_not_grow_with_rows(
     add(30)
     many = _list_queries(client, django_assert_max_num_queries, 9)
     assert many == few
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/org-units/?parent=9223372036854775808",
+        "/api/v1/customers/?org_unit=99999999999999999999",
+        "/api/v1/staff/?org_unit=9223372036854775808",
+        "/api/v1/access-log/?customer=9223372036854775808",
+    ],
+)
+def test_out_of_range_ids_in_filters_are_refused_not_crashing(client_for, admin_user, url):
+    response = client_for(admin_user).get(url)
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_failed"
+
+
+def test_out_of_range_ids_in_bodies_are_refused(client_for, admin_user, customer_a):
+    client = client_for(admin_user)
+    created = client.post(
+        URL, {"kind": "individual", "name": "某", "org_unit": 2**64}, format="json"
+    )
+    patched = client.patch(f"{URL}{customer_a.pk}/", {"version": 2**40}, format="json")
+    assert (created.status_code, patched.status_code) == (400, 400)

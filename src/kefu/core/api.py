@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
 
-_MAX_PK = 2**63 - 1  # BigAutoField; larger values would overflow the database integer
+MAX_PK = 2**63 - 1  # BigAutoField; larger values would overflow the database integer
 
 
 class Pagination(PageNumberPagination):
@@ -45,7 +45,7 @@ def require_perms(*perms: str) -> type[permissions.BasePermission]:
 def pk_or_404(value: object) -> int:
     """A primary key from the URL, or NotFound: "abc", "-1" or 2**70 name no record."""
     text = str(value)
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_PK:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_PK:
         raise NotFound()
     return int(text)
 

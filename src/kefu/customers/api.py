@@ -18,7 +18,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kefu.core.api import error_responses, flatten_errors, pk_or_404, require_perms
+from kefu.core.api import MAX_PK, error_responses, flatten_errors, pk_or_404, require_perms
 from kefu.core.errors import ValidationFailed
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.customers import selectors, services
@@ -282,7 +282,10 @@ class CustomerFilterSerializer(serializers.Serializer):
     )
     kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
     org_unit = serializers.IntegerField(
-        required=False, min_value=1, help_text="Org unit id; includes its whole subtree."
+        required=False,
+        min_value=1,
+        max_value=MAX_PK,
+        help_text="Org unit id; includes its whole subtree.",
     )
 
 
@@ -333,6 +336,7 @@ class CustomerUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=2**31 - 1,
         help_text="The version you read; a different current version answers 409 conflict.",
     )
     name = serializers.CharField(required=False, help_text="Refused: use change-register.")
@@ -385,7 +389,9 @@ class AccessLogFilterSerializer(serializers.Serializer):
     actor = serializers.CharField(
         required=False, allow_blank=True, max_length=150, help_text="Username."
     )
-    customer = serializers.IntegerField(required=False, min_value=1, help_text="Customer id.")
+    customer = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PK, help_text="Customer id."
+    )
 
 
 def _as_filters(data: dict[str, Any]) -> dict[str, str]:

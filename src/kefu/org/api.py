@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from kefu.core.api import error_responses, flatten_errors, pk_or_404, require_perms
+from kefu.core.api import MAX_PK, error_responses, flatten_errors, pk_or_404, require_perms
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.org import selectors
 from kefu.org.models import OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
@@ -88,7 +88,9 @@ class OrgUnitDetailSerializer(OrgUnitSerializer):
 
 class OrgUnitFilterSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=OrgLevel.choices, required=False)
-    parent = serializers.IntegerField(required=False, min_value=1, help_text="Parent unit id.")
+    parent = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PK, help_text="Parent unit id."
+    )
 
 
 @extend_schema_view(
@@ -181,7 +183,10 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class StaffFilterSerializer(serializers.Serializer):
     org_unit = serializers.IntegerField(
-        required=False, min_value=1, help_text="Org unit id; includes its whole subtree."
+        required=False,
+        min_value=1,
+        max_value=MAX_PK,
+        help_text="Org unit id; includes its whole subtree.",
     )
     q = serializers.CharField(
         required=False,
