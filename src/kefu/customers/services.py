@@ -498,9 +498,13 @@ def pyramid_recompute() -> dict[str, int]:
         minimum = mins[layer]
         counts[layer] = 0
         if minimum is not None:
-            counts[layer] = remaining.filter(monthly_value__gte=minimum).update(
-                pyramid=layer, customer_class=tiering.PYRAMID_TO_CLASS[layer]
+            in_layer = remaining.filter(monthly_value__gte=minimum)
+            customer_class = tiering.PYRAMID_TO_CLASS[layer]
+            # Write only rows whose layer changes: after a bulk import most already fit.
+            in_layer.exclude(pyramid=layer, customer_class=customer_class).update(
+                pyramid=layer, customer_class=customer_class
             )
+            counts[layer] = in_layer.count()
             remaining = remaining.filter(monthly_value__lt=minimum)
         PyramidCutoff.objects.update_or_create(
             layer=layer, defaults={"top_percent": top_percent[layer], "min_value": minimum}
