@@ -1,0 +1,48 @@
+"""`kefu demo --customers N [--seed S]`: demo org (if empty), demo staff and N customers."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import KefuError
+from kefu.customers.demo import demo_customers_create
+from kefu.customers.progress import rich_progress
+from kefu.org.demo import DEMO_PASSWORD, org_demo_seed
+
+
+class Command(BaseCommand):
+    help = "Seed the demo organisation (when empty), demo staff and N demo customers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=2000, help="how many customers")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (same → same)")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        count = options["customers"]
+        if count < 0:
+            raise CommandError(_("--customers must be 0 or more"))
+        accounts = org_demo_seed()
+        if accounts:
+            self.stdout.write(_("Demo organisation created. Demo accounts:"))
+            for account in accounts:
+                self.stdout.write(f"  {account.username:<22} {account.role:<8} {account.unit}")
+            self.stdout.write(
+                _("Password of every demo account (demo only): %(password)s")
+                % {"password": DEMO_PASSWORD}
+            )
+        else:
+            self.stdout.write(_("Organisation already present; left unchanged."))
+        if not count:
+            return
+        show = not options["no_progress"] and options.get("verbosity", 1) > 0
+        try:
+            with rich_progress(enabled=show) as progress:
+                result = demo_customers_create(count=count, seed=options["seed"], progress=progress)
+        except KefuError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            _("%(count)d demo customers added in %(seconds).1f s.")
+            % {"count": result.imported, "seconds": result.seconds}
+        )
