@@ -58,25 +58,49 @@ def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[
         from kefu.org.models import OrgUnit
 
         unit = OrgUnit.objects.filter(pk=int(filters["org_unit"])).first()
-        qs = qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
+        if unit is None:
+            qs = qs.none()
+        else:
+            # A subquery of unit ids, not a join on the path: the page count then reads
+            # only the customer (org_unit, id) index.
+            subtree = OrgUnit.objects.filter(path__startswith=unit.path).values("pk")
+            qs = qs.filter(org_unit__in=subtree)
     return qs.order_by("-id")
 
 
-def _phone_q(value: str) -> Q:
+def _phone_sources(value: str) -> list[QuerySet]:
     key = phone_search_key(value)
     variants = {key}
     if key.startswith("0") and len(key) >= 10:
         # stored landlines keep a dash after the area code
         for area_len in (3, 4):
             variants.add(f"{key[:area_len]}-{key[area_len:]}")
-    contact_ids = CustomerContact.objects.filter(search_key=key).values("customer_id")
-    return Q(phone__in=variants) | Q(pk__in=contact_ids)
+    return [
+        Customer.objects.filter(phone__in=variants).values("pk"),
+        CustomerContact.objects.filter(search_key=key).values("customer_id"),
+    ]
+
+
+def _account_source(account: str) -> QuerySet:
+    return CustomerProduct.objects.filter(account_number=account).values("customer_id")
+
+
+def _ids_q(first: QuerySet, *more: QuerySet) -> Q:
+    """Customers whose id one of the (indexed) sources yields, as ONE subquery.
+
+    A UNION, not an OR of conditions: "phone = x OR id IN (…)" serves no index, and
+    PostgreSQL then reads every customer in scope (90 ms among 1M instead of 1 ms). A
+    subquery, not a join, so a customer with several matches is listed once.
+    """
+    return Q(pk__in=first.union(*more)) if more else Q(pk__in=first)
+
+
+def _phone_q(value: str) -> Q:
+    return _ids_q(*_phone_sources(value))
 
 
 def _account_q(account: str) -> Q:
-    # A subquery, not a join: a customer holding several products must appear once.
-    holders = CustomerProduct.objects.filter(account_number=account).values("customer_id")
-    return Q(pk__in=holders)
+    return _ids_q(_account_source(account))
 
 
 def _name_prefix_q(prefix: str) -> Q:
@@ -89,9 +113,9 @@ def _guess(q: str) -> Q:
     if _ID_SUFFIX.match(q):
         return Q(id_number_rev__startswith=q.upper()[::-1])
     if _PHONE_LIKE.match(q):
-        return _phone_q(q) | _account_q(q)
+        return _ids_q(*_phone_sources(q), _account_source(q))
     if q.isascii() and any(c.isdigit() for c in q):
-        return _account_q(q) | Q(code=q)
+        return _ids_q(_account_source(q), Customer.objects.filter(code=q).values("pk"))
     return _name_prefix_q(q)
 
 
