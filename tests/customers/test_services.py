@@ -169,3 +169,13 @@ def test_search_by_phone_name_prefix_account_and_id_suffix(agent_a, org):
     assert found(account="AD0951123456") == [c] and found(q="AD0951123456") == [c]
     assert found(id_suffix=c.id_number[-6:]) == [c] and found(q=c.id_number[-4:]) == [c]
     assert found(name="修远") == []
+
+
+def test_account_manager_must_be_staff_in_scope(supervisor_a, org, make_user):
+    c = make_customer(actor=supervisor_a, org_unit=org["county_a1"])
+    outsider = make_user("handler_b", org["county_b1"], "handler")
+    with pytest.raises(ValidationFailed):
+        services.customer_update(actor=supervisor_a, customer=c, data={"manager": outsider})
+    insider = make_user("handler_a", org["county_a2"], "handler")
+    c = services.customer_update(actor=supervisor_a, customer=c, data={"manager": insider})
+    assert c.manager == insider

@@ -116,6 +116,17 @@ def _require_unit_in_scope(actor, unit: OrgUnit) -> None:
         raise ValidationFailed.for_fields({"org_unit": [_("is outside your data scope")]})
 
 
+def _require_manager_in_scope(actor, manager) -> None:
+    """An account manager must be staff the actor can see: no handing customers to strangers."""
+    if manager is None:
+        return
+    staff = getattr(manager, "staff", None) if hasattr(manager, "staff") else None
+    if staff is None or not scope_for(actor).covers_unit(staff.org_unit):
+        raise ValidationFailed.for_fields(
+            {str(_("Account manager")): [_("must be a staff member inside your data scope")]}
+        )
+
+
 def _raise_field_errors(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationFailed.for_fields(
@@ -244,6 +255,7 @@ def customer_update(
         _require_unit_in_scope(actor, data["org_unit"])
         customer.org_unit = data["org_unit"]
     if "manager" in data:
+        _require_manager_in_scope(actor, data["manager"])
         customer.manager = data["manager"]
     if "tags" in data:
         customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in data["tags"]])
