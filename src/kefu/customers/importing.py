@@ -82,6 +82,7 @@ MAX_KEPT_PROBLEMS = 10_000  # messages kept and returned; the rejects file gets 
 PARALLEL_MIN_BYTES = 4 * 1024**2  # smaller files validate in-process (spawning costs ~1 s)
 PARALLEL_MIN_ROWS = 20_000
 REBUILD_MIN_ROWS = 20_000
+ANALYZE_MIN_ROWS = 10_000  # and at least a tenth of the table, as autovacuum would
 SAMPLE_ROWS = 20_000  # rows ranked to fix pyramid minimums before the first write
 WRITE_BATCH = 5_000
 _CODE_CHUNK = 500
@@ -365,6 +366,18 @@ class _Writer:
             self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self.dropped = []
 
+    def analyze(self) -> None:
+        """Refresh planner statistics after a large import.
+
+        Without them SQLite picks the org-unit index for a name search among a million
+        customers (300 ms instead of 5 ms); PostgreSQL's autovacuum would catch up only
+        some time after the commit.
+        """
+        if self.written < ANALYZE_MIN_ROWS or self.written * 10 < self.existing:
+            return
+        for model in self.TABLES:
+            self.cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
     # rows ------------------------------------------------------------------------------
 
     def existing_codes(self, codes: list[str]) -> set[str]:
@@ -554,6 +567,7 @@ def _import(
             writer.restore_indexes()
             if writer.written:
                 services.pyramid_recompute()
+                writer.analyze()
             report(PHASE_FINISH, 1, 1)
     except IntegrityError as exc:
         raise ImportRejected.with_problems(

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from kefu.customers import views as customer_views
+from kefu.customers import views_io as customer_io_views
 from kefu.org import views as org_views
 from kefu.web import views
 
@@ -29,6 +30,23 @@ urlpatterns = [
         customer_views.customer_change_register,
         name="customer_change_register",
     ),
+    path("customers/import/", customer_io_views.customer_import, name="customer_import"),
+    path(
+        "customers/import/template/",
+        customer_io_views.customer_import_template,
+        name="customer_import_template",
+    ),
+    path(
+        "customers/import/<int:pk>/",
+        customer_io_views.customer_import_job,
+        name="customer_import_job",
+    ),
+    path(
+        "customers/import/<int:pk>/rejects/",
+        customer_io_views.customer_import_rejects,
+        name="customer_import_rejects",
+    ),
+    path("customers/export/", customer_io_views.customer_export, name="customer_export"),
     path("access-log/", customer_views.access_log, name="access_log"),
     path("org/", org_views.org_tree, name="org_tree"),
     path("org/staff/", org_views.staff_list, name="staff_list"),
