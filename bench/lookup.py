@@ -17,6 +17,7 @@ PostgreSQL, ANALYZE on SQLite); --no-settle measures straight after the load.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -153,6 +154,16 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
     for name, (client, queries) in cases.items():
         api(client, *queries[0])  # warm up
         api_ms = _timed(lambda q, e, c=client: api(c, q, e), queries)
+        # Same requests with the garbage collector tuned as a long-running server should be
+        # (gc.freeze() after warm-up, a larger first generation): full collections over
+        # Django's ~110,000 long-lived objects otherwise add 50–100 ms to every ~20th request.
+        gc.collect()
+        gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(50_000, 20, 100)
+        tuned_ms = _timed(lambda q, e, c=client: api(c, q, e), queries)
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         sql, params = raw[name]
         raw_cursor = connection.connection.cursor()  # the DB-API cursor, no Django on top
 
@@ -166,6 +177,8 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
         results[name] = {
             "api_p50": statistics.median(api_ms),
             "api_p95": _p(api_ms, 0.95),
+            "tuned_p50": statistics.median(tuned_ms),
+            "tuned_p95": _p(tuned_ms, 0.95),
             "raw_p50": statistics.median(raw_ms),
             "raw_p95": _p(raw_ms, 0.95),
             "plan": plans[name].explain(),
@@ -220,13 +233,17 @@ def main() -> None:
             f"{report['load_seconds']:.0f} s)"
         )
         for name, r in report["results"].items():
-            ok = "OK" if r["api_p95"] <= TARGETS[name] else "OVER TARGET"
-            print(
-                f"[{db}] {name:<13} API p50 {r['api_p50']:6.1f} ms  p95 {r['api_p95']:6.1f} ms"
-                f"  | raw SQL p50 {r['raw_p50']:5.2f} ms  p95 {r['raw_p95']:5.2f} ms"
-                f"  | ratio {r['api_p95'] / r['raw_p95']:5.1f}×  (target ≤ {TARGETS[name]:.0f} ms)"
-                f" {ok}"
-            )
+            target = TARGETS[name]
+            for label, p50, p95 in (
+                ("API", r["api_p50"], r["api_p95"]),
+                ("API, gc tuned", r["tuned_p50"], r["tuned_p95"]),
+            ):
+                ok = "OK" if p95 <= target else "OVER TARGET"
+                print(
+                    f"[{db}] {name:<13} {label:<14} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+                    f"  | raw SQL p95 {r['raw_p95']:5.2f} ms  | ratio {p95 / r['raw_p95']:6.1f}×"
+                    f"  (target p95 ≤ {target:.0f} ms) {ok}"
+                )
             if args.plans:
                 print("    " + r["plan"].replace("\n", "\n    "))
 
