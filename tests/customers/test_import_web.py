@@ -209,3 +209,17 @@ def test_agents_see_no_export_button_and_cannot_export(client, agent_a, org):
     client.force_login(agent_a)
     assert 'id="customer-export"' not in client.get(reverse("web:customer_list")).text
     assert client.get(reverse("web:customer_export")).status_code == 403
+
+
+def test_problems_are_written_in_the_uploaders_language(
+    client, importer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("web:customer_import"),
+            {"file": csv_upload([row("E1", phone="12345")])},
+            headers={"Accept-Language": "en"},
+        )
+    job = ImportJob.objects.get()
+    assert job.language == "en"
+    assert job.problems == ["Row 2 电话/手机: not a valid mainland mobile number"]

@@ -86,6 +86,7 @@ def import_job_create(*, actor, upload, skip_invalid: bool) -> ImportJob:
             file_name=name,
             stored_path=str(stored),
             skip_invalid=skip_invalid,
+            language=translation.get_language() or "",
         )
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
@@ -114,7 +115,7 @@ def import_job_run(*, job_id: int) -> None:
             last[0] = now
             cache.set(_progress_key(job_id), {"phase": phase, "done": done, "total": total}, 86400)
 
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
             if job.created_by is None:
                 raise PermissionDenied()

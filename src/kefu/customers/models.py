@@ -350,6 +350,8 @@ class ImportJob(models.Model):
     problems = models.JSONField(_("problems"), default=list, blank=True)  # the first ones
     rejects_path = models.CharField(max_length=500, blank=True, editable=False)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # The uploader's UI language: the worker writes the problems in it.
+    language = models.CharField(max_length=10, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
