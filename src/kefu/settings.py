@@ -263,4 +263,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "WARNING")},
+    # The Huey consumer installs its own handler; propagating would print every line twice.
+    "loggers": {"huey": {"propagate": False}},
 }
