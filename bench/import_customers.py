@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -241,13 +242,25 @@ def _pg_fresh(name: str) -> str:
     return f"{PG_BASE}/{name}"
 
 
+def _pg_drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _run_worker(kind: str, csv_path: Path, db: str) -> dict:
     data_dir = tempfile.mkdtemp(prefix=f"kefu-bench-{db}-{kind}-")
     db_url = _pg_fresh(f"kefu_bench_{kind}") if db == "postgres" else None
     cmd = [sys.executable, __file__, "--worker", kind, "--csv", str(csv_path), "--data", data_dir]
     if db_url:
         cmd += ["--db-url", db_url]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    try:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if db_url:
+            _pg_drop(db_url.rsplit("/", 1)[1])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -274,7 +287,15 @@ def main() -> None:
             f"generated {args.rows:,} rows ({csv_path.stat().st_size / 2**20:.0f} MB) "
             f"in {time.perf_counter() - started:.1f} s → {csv_path}"
         )
-    for db in args.db.split(","):
+    try:
+        _compare(args.db.split(","), csv_path)
+    finally:
+        if not args.csv:
+            shutil.rmtree(csv_path.parent, ignore_errors=True)
+
+
+def _compare(databases: list[str], csv_path: Path) -> None:
+    for db in databases:
         ref = _run_worker("reference", csv_path, db)
         imp = _run_worker("import", csv_path, db)
         ratio = imp["seconds"] / ref["seconds"]

@@ -21,6 +21,7 @@ import gc
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -191,12 +192,14 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
     }
 
 
-def _pg_fresh(name: str) -> str:
+def _pg_fresh(name: str, *, create: bool = True) -> str:
+    """Drop the database and (unless create=False) create it empty."""
     import psycopg
 
     with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            con.execute(f'CREATE DATABASE "{name}"')
     return f"{PG_BASE}/{name}"
 
 
@@ -226,7 +229,12 @@ def main() -> None:
             cmd.append("--no-settle")
         if db == "postgres":
             cmd += ["--db-url", _pg_fresh("kefu_bench_lookup")]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+        try:
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            if db == "postgres":
+                _pg_fresh("kefu_bench_lookup", create=False)
         report = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"[{db}] {report['customers']:,} customers (loaded by kefu demo in "
