@@ -6,10 +6,24 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _huey_immediate():
+    """Run each enqueued task at once, in the thread that enqueued it.
+
+    settings.HUEY cannot do this: djhuey built its Huey instance when the app loaded. Going
+    immediate swaps that instance's storage for a fresh in-memory one (no queue left over from
+    another test, no file or Redis touched); the real storage comes back afterwards."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate, HUEY.storage
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate, HUEY.storage = before
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """What every test overrides: immediate Huey, a private cache, fast hashing, and static
-    files served from the apps (no collectstatic manifest in tests)."""
-    settings.HUEY = {**settings.HUEY, "immediate": True}
+    """What every test overrides: a private cache, fast hashing, and static files served from
+    the apps (no collectstatic manifest in tests)."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # PBKDF2 costs ~0.2 s per hash; tests create and sign in users by the dozen.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

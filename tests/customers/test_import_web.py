@@ -20,18 +20,6 @@ from tests.factories import make_customer, make_staff
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _huey_runs_tasks_inline():
-    """Run enqueued tasks at once. (settings.HUEY changed in a fixture comes too late: djhuey
-    built its Huey instance when the app loaded.)"""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = before
-
-
 def csv_upload(rows, name="客户.csv", encoding="utf-8-sig"):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
