@@ -65,6 +65,7 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
 
     from kefu.customers import selectors
     from kefu.customers.models import Customer
+    from kefu.gunicorn_conf import GC_THRESHOLDS
     from kefu.org.models import OrgUnit
 
     call_command("migrate", verbosity=0)
@@ -142,7 +143,7 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
         ),
         "name_prefix": (
             f"SELECT * FROM customers_customer WHERE name >= {ph} AND name < {ph} "
-            "ORDER BY id DESC LIMIT 50",
+            "ORDER BY name, id LIMIT 50",
             [(p, p + "\U0010ffff") for p in prefixes],
         ),
         "subtree_list": (
@@ -161,7 +162,7 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
         gc.collect()
         gc.freeze()
         thresholds = gc.get_threshold()
-        gc.set_threshold(50_000, 20, 100)
+        gc.set_threshold(*GC_THRESHOLDS)  # as `kefu serve` runs its workers
         tuned_ms = _timed(lambda q, e, c=client: api(c, q, e), queries)
         gc.set_threshold(*thresholds)
         gc.unfreeze()

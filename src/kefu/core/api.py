@@ -21,6 +21,23 @@ from kefu.core.errors import KefuError, NotFound, ValidationFailed
 MAX_PK = 2**63 - 1  # BigAutoField; larger values would overflow the database integer
 
 
+class LabelField(serializers.CharField):
+    """The translated label of a choices field, e.g. tier "gold" → "金卡".
+
+    Reads the stored value and looks the label up in a dict. DRF's usual
+    `source="get_tier_display"` inspects the bound method's signature for every value,
+    which was half the time of a 50-row customer page.
+    """
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        label = self.labels.get(value, value)
+        return str(label) if label is not None else ""
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"

@@ -18,7 +18,14 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kefu.core.api import MAX_PK, error_responses, flatten_errors, pk_or_404, require_perms
+from kefu.core.api import (
+    MAX_PK,
+    LabelField,
+    error_responses,
+    flatten_errors,
+    pk_or_404,
+    require_perms,
+)
 from kefu.core.errors import ValidationFailed
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.customers import selectors, services
@@ -28,12 +35,15 @@ from kefu.customers.models import (
     ChangeRequest,
     ContactKind,
     Customer,
+    CustomerClass,
     CustomerContact,
     CustomerHistory,
     CustomerKind,
     CustomerProduct,
     GovSeries,
+    HistorySource,
     ProductKind,
+    Pyramid,
     ServiceTier,
 )
 from kefu.customers.validation import FIELD_LABELS
@@ -71,7 +81,7 @@ def _client_ip(request: Request) -> str | None:
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = LabelField(ProductKind.choices, source="kind")
 
     class Meta:
         model = CustomerProduct
@@ -81,7 +91,7 @@ class ProductSerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     """A further contact; phone numbers masked like the primary phone."""
 
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = LabelField(ContactKind.choices, source="kind")
     value = serializers.SerializerMethodField()
 
     class Meta:
@@ -95,12 +105,12 @@ class ContactSerializer(serializers.ModelSerializer):
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer as every list and detail shows it: phone and ID number always masked."""
 
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = LabelField(CustomerKind.choices, source="kind")
     phone = serializers.SerializerMethodField(help_text="Masked, e.g. 138****5678.")
     id_number = serializers.SerializerMethodField(help_text="Masked, e.g. 110101********123X.")
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
     manager_name = serializers.SerializerMethodField()
-    tier_display = serializers.CharField(source="get_tier_display", read_only=True)
+    tier_display = LabelField(ServiceTier.choices, source="tier")
     # Declared so the schema admits "" (none set); read-only model fields lose allow_blank.
     gov_series = serializers.ChoiceField(
         choices=GovSeries.choices, allow_blank=True, read_only=True
@@ -112,10 +122,8 @@ class CustomerSerializer(serializers.ModelSerializer):
         help_text="The manual override if set, else the tier from the rules."
     )
     effective_tier_display = serializers.SerializerMethodField()
-    pyramid_display = serializers.CharField(source="get_pyramid_display", read_only=True)
-    customer_class_display = serializers.CharField(
-        source="get_customer_class_display", read_only=True
-    )
+    pyramid_display = LabelField(Pyramid.choices, source="pyramid")
+    customer_class_display = LabelField(CustomerClass.choices, source="customer_class")
     products = ProductSerializer(many=True, read_only=True)
     contacts = ContactSerializer(many=True, read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
@@ -175,7 +183,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class HistorySerializer(serializers.ModelSerializer):
-    source_display = serializers.CharField(source="get_source_display", read_only=True)
+    source_display = LabelField(HistorySource.choices, source="source")
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     changes = serializers.DictField(
         child=serializers.ListField(child=serializers.JSONField()),
@@ -215,7 +223,7 @@ class RevealResultSerializer(serializers.Serializer):
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
-    action_display = serializers.CharField(source="get_action_display", read_only=True)
+    action_display = LabelField(AccessAction.choices, source="action")
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     actor_name = serializers.SerializerMethodField()
     actor_unit_name = serializers.SerializerMethodField()

@@ -32,16 +32,21 @@ def customers_visible(viewer) -> QuerySet[Customer]:
 
 
 def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[Customer]:
-    """Customers the viewer may see, narrowed by search filters, newest first.
+    """Customers the viewer may see, narrowed by search filters.
 
     Filters: q (guesses phone / ID suffix / name), phone, name (prefix), account,
-    id_suffix, tier, kind, org_unit (subtree id).
+    id_suffix, tier, kind, org_unit (subtree id). A name search lists by name — what a
+    person scanning names expects, and the name index then yields the first page without
+    sorting every match; everything else lists newest first.
     """
     filters = {k: (v or "").strip() for k, v in (filters or {}).items()}
     qs = customers_visible(viewer).select_related("org_unit")
     q = filters.get("q", "")
+    by_name = bool(filters.get("name"))
     if q:
-        qs = qs.filter(_guess(q))
+        condition, is_name = _guess(q)
+        qs = qs.filter(condition)
+        by_name = by_name or is_name
     if filters.get("phone"):
         qs = qs.filter(_phone_q(filters["phone"]))
     if filters.get("name"):
@@ -65,7 +70,7 @@ def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[
             # only the customer (org_unit, id) index.
             subtree = OrgUnit.objects.filter(path__startswith=unit.path).values("pk")
             qs = qs.filter(org_unit__in=subtree)
-    return qs.order_by("-id")
+    return qs.order_by("name", "id") if by_name else qs.order_by("-id")
 
 
 def _phone_sources(value: str) -> list[QuerySet]:
@@ -109,14 +114,15 @@ def _name_prefix_q(prefix: str) -> Q:
     return Q(name__gte=prefix, name__lt=prefix + _PREFIX_END, name__startswith=prefix)
 
 
-def _guess(q: str) -> Q:
+def _guess(q: str) -> tuple[Q, bool]:
+    """What a single search box input means, and whether it is a name search."""
     if _ID_SUFFIX.match(q):
-        return Q(id_number_rev__startswith=q.upper()[::-1])
+        return Q(id_number_rev__startswith=q.upper()[::-1]), False
     if _PHONE_LIKE.match(q):
-        return _ids_q(*_phone_sources(q), _account_source(q))
+        return _ids_q(*_phone_sources(q), _account_source(q)), False
     if q.isascii() and any(c.isdigit() for c in q):
-        return _ids_q(_account_source(q), Customer.objects.filter(code=q).values("pk"))
-    return _name_prefix_q(q)
+        return _ids_q(_account_source(q), Customer.objects.filter(code=q).values("pk")), False
+    return _name_prefix_q(q), True
 
 
 def customer_get(*, viewer, pk: int) -> Customer:

@@ -20,10 +20,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from kefu.core.api import MAX_PK, error_responses, flatten_errors, pk_or_404, require_perms
+from kefu.core.api import (
+    MAX_PK,
+    LabelField,
+    error_responses,
+    flatten_errors,
+    pk_or_404,
+    require_perms,
+)
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.org import selectors
-from kefu.org.models import OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
+from kefu.org.models import DataScope, OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
 from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
@@ -39,7 +46,7 @@ def _parse(serializer: serializers.Serializer) -> dict:
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    level_display = LabelField(OrgLevel.choices, source="level")
     parent_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -63,7 +70,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
 
 class AncestorSerializer(serializers.ModelSerializer):
-    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    level_display = LabelField(OrgLevel.choices, source="level")
 
     class Meta:
         model = OrgUnit
@@ -143,7 +150,7 @@ class StaffRoleSerializer(serializers.ModelSerializer):
     role = serializers.CharField(source="role.code", read_only=True)
     role_name = serializers.CharField(source="role.name", read_only=True)
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
-    scope_display = serializers.CharField(source="get_scope_display", read_only=True)
+    scope_display = LabelField(DataScope.choices, source="scope")
 
     class Meta:
         model = RoleAssignment
@@ -234,9 +241,7 @@ class StaffViewSet(viewsets.GenericViewSet):
 
 
 class RoleSerializer(serializers.ModelSerializer):
-    default_scope_display = serializers.CharField(
-        source="get_default_scope_display", read_only=True
-    )
+    default_scope_display = LabelField(DataScope.choices, source="default_scope")
     permissions = serializers.SerializerMethodField(help_text='Codes like "customers.view_pii".')
 
     class Meta:
