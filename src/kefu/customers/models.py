@@ -77,7 +77,7 @@ class Customer(models.Model):
 
     code = models.CharField(_("customer number"), max_length=32, unique=True)
     kind = models.CharField(_("customer type"), max_length=16, choices=CustomerKind.choices)
-    name = models.CharField(_("name"), max_length=NAME_MAX, db_index=True)
+    name = models.CharField(_("name"), max_length=NAME_MAX)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     # Reversed ID number: a suffix search ("last six digits") becomes an indexed prefix search.
     id_number_rev = models.CharField(max_length=18, blank=True, db_index=True, editable=False)
@@ -130,6 +130,9 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["org_unit", "id"], name="customer_unit_id"),
+            # Name-prefix search: the range on name, and the scope check on org_unit read
+            # from the index alone — a broad prefix's page count touches no table rows.
+            models.Index(fields=["name", "org_unit"], name="customer_name_unit"),
             models.Index(fields=["-monthly_value"], name="customer_value_desc"),
         ]
 
