@@ -124,13 +124,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background work (Huey) ---------------------------------------------------------------
 REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
+# An idle consumer polls at most every 2 s (Huey's default backs off to 10 s): a user
+# watching an upload's progress bar should not wait for the worker to wake up.
+_HUEY_CONSUMER = {"workers": 2, "worker_type": "thread", "max_delay": 2.0}
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": os.environ.get("KEFU_HUEY_NAME", "kefu"),
         "url": REDIS_URL,
         "immediate": _env_bool("KEFU_HUEY_IMMEDIATE"),
-        "consumer": {"workers": 2, "worker_type": "thread"},
+        "consumer": _HUEY_CONSUMER,
     }
 else:
     HUEY = {
@@ -138,7 +141,7 @@ else:
         "name": "kefu",
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": _env_bool("KEFU_HUEY_IMMEDIATE"),
-        "consumer": {"workers": 2, "worker_type": "thread"},
+        "consumer": _HUEY_CONSUMER,
     }
 
 # --- Auth ---------------------------------------------------------------------------------
