@@ -179,3 +179,18 @@ def test_account_manager_must_be_staff_in_scope(supervisor_a, org, make_user):
     insider = make_user("handler_a", org["county_a2"], "handler")
     c = services.customer_update(actor=supervisor_a, customer=c, data={"manager": insider})
     assert c.manager == insider
+
+
+def test_nightly_task_applies_changed_pyramid_cutoffs(admin_user, org):
+    from kefu.customers.models import Customer, PyramidCutoff
+    from kefu.customers.tasks import customer_pyramid_nightly
+
+    for v in range(1, 101):
+        make_customer(actor=admin_user, org_unit=org["county_a1"], monthly_value=str(v))
+    services.pyramid_recompute()
+    assert Customer.objects.filter(pyramid="vip").count() == 1
+    PyramidCutoff.objects.filter(layer="vip").update(top_percent=10)  # as the admin page does
+    assert Customer.objects.filter(pyramid="vip").count() == 1
+    customer_pyramid_nightly()
+    vips = Customer.objects.filter(pyramid="vip")
+    assert vips.count() == 10 and min(c.monthly_value for c in vips) == 91

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kefu.customers import import_jobs
+from kefu.customers import import_jobs, services
 
 
 @db_task()
@@ -18,3 +18,14 @@ def customer_import_run(job_id: int) -> None:
 def customer_import_sweep() -> None:
     """Re-queue lost imports, fail abandoned ones, remove week-old upload files."""
     import_jobs.import_jobs_sweep()
+
+
+@db_periodic_task(crontab(hour="2", minute="30"))
+def customer_pyramid_nightly() -> None:
+    """Re-rank the value pyramid every night (02:30 Asia/Shanghai).
+
+    Single creates and edits place a customer by the minimums of the last ranking; revenue
+    ranks drift as consumption changes, so the ranking itself is redone off-peak. Safe to
+    run twice: the ranking depends only on the current values.
+    """
+    services.pyramid_recompute()
