@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.org",
     "kefu.customers",
+    "kefu.calendars",
     "kefu.web",
 ]
 
