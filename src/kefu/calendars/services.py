@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from kefu.calendars.models import CalendarDay, CalendarYear, DayKind
 from kefu.core.errors import ValidationFailed
-from kefu.customers.import_check import row_message
-from kefu.customers.tabular import TabularError, read_rows
+from kefu.core.tabular import TabularError, read_rows
+from kefu.core.tabular_messages import row_message, tabular_message
 
 KIND_ALIASES = {
     "休": DayKind.HOLIDAY,
@@ -46,9 +46,7 @@ def calendar_import(*, path: str | Path, source: str = "") -> dict[int, int]:
     try:
         rows = list(read_rows(path))
     except TabularError as exc:
-        raise ValidationFailed(
-            _(exc.reason) % exc.params if exc.params else _(exc.reason)
-        ) from None
+        raise ValidationFailed(tabular_message(exc)) from None
     if not rows:
         raise ValidationFailed(_("The file is empty."))
     header_row, header = rows[0]

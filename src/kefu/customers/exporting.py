@@ -24,10 +24,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.masking import mask_id_number, mask_phone
+from kefu.core.tabular import escape_formula
 from kefu.customers import selectors, services
 from kefu.customers.import_check import FILE_HEADERS, PRODUCT_WORDS
 from kefu.customers.models import Customer, CustomerKind, ProductKind, Pyramid, ServiceTier
-from kefu.customers.tabular import escape_formula
 
 CHUNK = 2000
 KIND_WORDS = {CustomerKind.INDIVIDUAL.value: "个人", CustomerKind.GOV_ENTERPRISE.value: "政企"}

@@ -24,9 +24,9 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kefu.core import tabular
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
-from kefu.customers import tabular
-from kefu.customers.import_check import tabular_message
+from kefu.core.tabular_messages import tabular_message
 from kefu.customers.importing import ImportRejected, customers_import
 from kefu.customers.models import ImportJob, ImportStatus
 

@@ -48,14 +48,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core import tabular
 from kefu.core.errors import KefuError, PermissionDenied
-from kefu.customers import services, tabular, tiering
+from kefu.core.tabular_messages import file_message, row_message, tabular_message
+from kefu.customers import services, tiering
 from kefu.customers.import_check import (
     REJECT_REASON_HEADER,
     ImportRules,
-    file_message,
-    row_message,
-    tabular_message,
     validation_stream,
 )
 from kefu.customers.models import (
