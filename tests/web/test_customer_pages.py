@@ -303,3 +303,28 @@ def test_forms_outside_scope_are_404(client, agent_a, theirs):
     client.force_login(agent_a)
     response = _register(client, theirs, address="x", check_phone="13887654321")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "logged"),
+    [
+        (None, "203.0.113.9", "127.0.0.1"),  # no proxy configured: a forged header is ignored
+        (1, "198.51.100.7, 203.0.113.9", "203.0.113.9"),  # behind nginx: the real client
+        (1, "not-an-address", "127.0.0.1"),  # garbage never reaches the log
+    ],
+)
+def test_access_log_records_the_client_behind_trusted_proxies(
+    client, agent_a, mine, settings, proxies, forwarded, logged
+):
+    from kefu.customers.models import AccessLog
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
+    client.force_login(agent_a)
+    response = client.post(
+        reverse("web:customer_reveal", args=[mine.pk]),
+        {"field": "phone"},
+        HTTP_X_FORWARDED_FOR=forwarded,
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "13912345678" in response.text
+    assert AccessLog.objects.get(customer=mine).ip == logged

@@ -27,6 +27,7 @@ from kefu.core.api import (
     require_perms,
 )
 from kefu.core.errors import ValidationFailed
+from kefu.core.http import client_ip
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import (
@@ -71,10 +72,6 @@ def _label(field: str) -> str:
     """Field name as the user reads it: phone → 电话, tags[2] → 标签[2]; others unchanged."""
     head = _FIELD_HEAD.match(field).group(0)
     return str(FIELD_LABELS.get(head, head)) + field[len(head) :]
-
-
-def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- output -----------------------------------------------------------------------------
@@ -524,7 +521,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
             customer=customer,
             fields=tuple(data["fields"]),
             reason=data.get("reason", ""),
-            ip=_client_ip(request),
+            ip=client_ip(request) or None,
         )
         return Response(RevealResultSerializer(clear).data)
 

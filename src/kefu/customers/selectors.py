@@ -18,6 +18,7 @@ from kefu.customers.models import (
     CustomerHistory,
     CustomerProduct,
 )
+from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_filter
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\- ]{7,16}$")
@@ -60,8 +61,6 @@ def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
     if filters.get("org_unit", "").isdigit():
-        from kefu.org.models import OrgUnit
-
         unit = OrgUnit.objects.filter(pk=int(filters["org_unit"])).first()
         if unit is None:
             qs = qs.none()

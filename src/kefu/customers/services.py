@@ -120,7 +120,7 @@ def _require_manager_in_scope(actor, manager) -> None:
     """An account manager must be staff the actor can see: no handing customers to strangers."""
     if manager is None:
         return
-    staff = getattr(manager, "staff", None) if hasattr(manager, "staff") else None
+    staff = getattr(manager, "staff", None)  # RelatedObjectDoesNotExist is an AttributeError
     if staff is None or not scope_for(actor).covers_unit(staff.org_unit):
         raise ValidationFailed.for_fields(
             {str(_("Account manager")): [_("must be a staff member inside your data scope")]}
@@ -333,12 +333,10 @@ def customer_change_register(
 
 
 def _verify_identity(customer: Customer, identity: dict[str, str]) -> list[str]:
-    from kefu.core.cn_validation import phone_search_key
-
     def same(kind: str, stated: str) -> bool:
         stored = getattr(customer, kind) or ""
         if kind == IdentityCheck.PHONE:
-            return phone_search_key(stated) == phone_search_key(stored)
+            return cnv.phone_search_key(stated) == cnv.phone_search_key(stored)
         if kind == IdentityCheck.ID_NUMBER:
             return stated.strip().upper() == stored.upper()
         return stated.strip() == stored.strip()
@@ -419,7 +417,7 @@ def customer_contact_add(
 
 
 def _actor_unit_id(actor) -> int | None:
-    staff = getattr(actor, "staff", None) if hasattr(actor, "staff") else None
+    staff = getattr(actor, "staff", None)
     return staff.org_unit_id if staff else None
 
 

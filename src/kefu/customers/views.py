@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from kefu.core import cn_validation as cnv
 from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer, CustomerKind, HistorySource
@@ -39,7 +40,6 @@ from kefu.web.forms import (
     valid_filters,
 )
 from kefu.web.paging import page_of
-from kefu.web.throttle import client_ip
 
 HISTORY_LIMIT = 50
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from openpyxl import Workbook
 
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
+from kefu.core.http import client_ip
 from kefu.customers import import_jobs
 from kefu.customers.exporting import customers_export
 from kefu.customers.import_check import FILE_HEADERS
@@ -32,7 +33,6 @@ from kefu.customers.models import ImportStatus
 from kefu.org.selectors import org_units_visible
 from kefu.web.errors import http_errors
 from kefu.web.forms import CustomerSearchForm, valid_filters
-from kefu.web.throttle import client_ip
 
 RECENT_JOBS = 10
 PROBLEMS_SHOWN = 200

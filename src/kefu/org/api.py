@@ -29,9 +29,10 @@ from kefu.core.api import (
     require_perms,
 )
 from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.http import client_ip
 from kefu.org import selectors
 from kefu.org.models import DataScope, OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
-from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
+from kefu.web.throttle import login_failed, login_locked, login_succeeded
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
 

@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.http import client_ip
 from kefu.customers import tiering
 from kefu.customers.models import (
     NAME_MAX,
@@ -21,7 +22,7 @@ from kefu.customers.models import (
     ServiceTier,
 )
 from kefu.customers.validation import FIELD_LABELS
-from kefu.web.throttle import client_ip, login_failed, login_locked, login_succeeded
+from kefu.web.throttle import login_failed, login_locked, login_succeeded
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

@@ -63,8 +63,3 @@ def login_failed(*, username: str, ip: str) -> LoginAttempts:
 
 def login_succeeded(*, username: str, ip: str) -> None:
     cache.delete(_key(username, ip))
-
-
-def client_ip(request) -> str:
-    """The peer address. X-Forwarded-For is not read: any client can forge it."""
-    return request.META.get("REMOTE_ADDR", "") or ""
