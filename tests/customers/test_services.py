@@ -194,3 +194,14 @@ def test_nightly_task_applies_changed_pyramid_cutoffs(admin_user, org):
     customer_pyramid_nightly()
     vips = Customer.objects.filter(pyramid="vip")
     assert vips.count() == 10 and min(c.monthly_value for c in vips) == 91
+
+
+def test_automatic_numbers_never_collide_with_typed_ones(agent_a, org):
+    typed = make_customer(actor=agent_a, org_unit=org["county_a1"], code="C000000002")
+    assert typed.code == "C000000002"
+    first = make_customer(actor=agent_a, org_unit=org["county_a1"])
+    second = make_customer(actor=agent_a, org_unit=org["county_a1"])
+    codes = {typed.code, first.code, second.code}
+    assert len(codes) == 3
+    assert second.code == f"C{second.pk:09d}"
+    assert first.history.get().changes["tier"]  # the created history row is intact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -164,9 +165,17 @@ def _set_id_number(customer: Customer, value: str) -> None:
     customer.id_number_rev = value[::-1]
 
 
-def _next_code() -> str:
-    last = Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return f"C{last + 1:09d}"
+def _assign_code(customer: Customer) -> None:
+    """Number a customer saved without one from its own id (C000000042), as imports do.
+
+    Derived from the id the database handed out, so two agents saving at once never
+    draw the same number; a number someone already typed in by hand gets a suffix.
+    """
+    code = f"C{customer.pk:09d}"
+    if Customer.objects.filter(code=code).exists():
+        code = f"{code}-{uuid.uuid4().hex[:6]}"
+    Customer.objects.filter(pk=customer.pk).update(code=code)
+    customer.code = code
 
 
 # --- writes -----------------------------------------------------------------------------
@@ -188,10 +197,12 @@ def customer_create(
     if cleaned.get("code") and Customer.objects.filter(code=cleaned["code"]).exists():
         _raise_field_errors({"code": _("already exists")})
     customer = Customer(org_unit=org_unit, **{k: v for k, v in cleaned.items() if k != "id_number"})
-    customer.code = cleaned.get("code") or _next_code()
+    customer.code = cleaned.get("code") or f"new-{uuid.uuid4().hex}"  # unique until numbered
     _set_id_number(customer, cleaned.get("id_number", ""))
     _classify(customer)
     customer.save()
+    if not cleaned.get("code"):
+        _assign_code(customer)
     for product in products:
         customer_product_add(actor=actor, customer=customer, **product)
     if tags:
