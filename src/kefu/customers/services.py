@@ -197,7 +197,7 @@ def customer_create(
     if cleaned.get("code") and Customer.objects.filter(code=cleaned["code"]).exists():
         _raise_field_errors({"code": _("already exists")})
     customer = Customer(org_unit=org_unit, **{k: v for k, v in cleaned.items() if k != "id_number"})
-    customer.code = cleaned.get("code") or f"new-{uuid.uuid4().hex}"  # unique until numbered
+    customer.code = cleaned.get("code") or uuid.uuid4().hex  # 32 chars, unique until numbered
     _set_id_number(customer, cleaned.get("id_number", ""))
     _classify(customer)
     customer.save()
