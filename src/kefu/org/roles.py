@@ -18,24 +18,57 @@ _SUPERVISE = [
     "customers.view_customerhistory",
 ]
 
+_WO_VIEW = ["workorders.view_workorder", "outages.view_outage"]
+_WO_INTAKE = _WO_VIEW + ["workorders.add_workorder"]
+_WO_HANDLE = _WO_VIEW + ["workorders.handle_workorder"]
+_WO_DISPATCH = _WO_VIEW + ["workorders.dispatch_workorder"]
+_WO_SUPERVISE = _WO_DISPATCH + [
+    "workorders.add_workorder",
+    "workorders.handle_workorder",
+    "workorders.supervise_workorder",
+    "outages.add_outage",
+    "outages.change_outage",
+]
+
 # code: (Chinese name, description, default scope, permissions)
 DEFAULT_ROLES = {
-    "agent": ("坐席", "Hotline agent", DataScope.SUBTREE, _VIEW + _EDIT + ["customers.view_pii"]),
-    "dispatcher": ("派单员", "Dispatcher", DataScope.SUBTREE, _VIEW),
-    "handler": ("处理人", "Handling staff", DataScope.UNIT, _VIEW),
-    "field_technician": ("装维人员", "Field technician", DataScope.OWN, _VIEW),
+    "agent": (
+        "坐席",
+        "Hotline agent",
+        DataScope.SUBTREE,
+        _VIEW + _EDIT + ["customers.view_pii"] + _WO_INTAKE,
+    ),
+    "dispatcher": ("派单员", "Dispatcher", DataScope.SUBTREE, _VIEW + _WO_DISPATCH),
+    "handler": ("处理人", "Handling staff", DataScope.UNIT, _VIEW + _WO_HANDLE),
+    "field_technician": ("装维人员", "Field technician", DataScope.OWN, _VIEW + _WO_HANDLE),
     "callback_agent": (
         "回访员",
         "Callback agent",
         DataScope.SUBTREE,
-        _VIEW + ["customers.view_pii"],
+        _VIEW + ["customers.view_pii"] + _WO_VIEW,
     ),
-    "quality_inspector": ("质检员", "Quality inspector", DataScope.SUBTREE, _VIEW),
-    "supervisor": ("主管", "Supervisor", DataScope.SUBTREE, _VIEW + _EDIT + _SUPERVISE),
+    "quality_inspector": ("质检员", "Quality inspector", DataScope.SUBTREE, _VIEW + _WO_VIEW),
+    "supervisor": (
+        "主管",
+        "Supervisor",
+        DataScope.SUBTREE,
+        _VIEW + _EDIT + _SUPERVISE + _WO_SUPERVISE,
+    ),
     "administrator": ("管理员", "Administrator", DataScope.ALL, None),  # None: every permission
 }
 
-_ADMIN_APPS = ("customers", "org", "auth", "authtoken")
+_ADMIN_APPS = (
+    "customers",
+    "org",
+    "auth",
+    "authtoken",
+    "calendars",
+    "workorders",
+    "sla",
+    "outages",
+    "notify",
+    "intake",
+)
 
 
 def _permissions(codes: list[str] | None):

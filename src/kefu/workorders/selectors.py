@@ -1,0 +1,140 @@
+"""Reads of work orders, always narrowed to the viewer's data scope.
+
+An order is visible to a viewer whose scope covers its area, its handling unit, its
+accepting unit or the unit it was escalated to, to a unit invited to co-handle it, and
+to its owner of record and its handler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import ValidationFailed
+from kefu.org.models import OrgUnit
+from kefu.org.scope import scope_for
+from kefu.workorders.models import CoHandling, WorkOrder
+from kefu.workorders.services import actor_unit, capacities
+from kefu.workorders.transitions import OPEN, WAITING_DISPATCH, allowed_actions
+
+_SCOPED_UNITS = ("area_unit", "handling_unit", "accepting_unit", "escalated_to")
+
+
+def visibility_q(viewer) -> Q:
+    if not viewer.has_perm("workorders.view_workorder"):
+        return Q(owner=viewer.pk) | Q(handler=viewer.pk)
+    scope = scope_for(viewer)
+    if scope.sees_all:
+        return Q()
+    q = Q(owner=viewer.pk) | Q(handler=viewer.pk)
+    for field in _SCOPED_UNITS:
+        q |= scope.q(unit_field=field, owner_field=None, user_id=viewer.pk)
+    co = CoHandling.objects.filter(scope.q(unit_field="unit", owner_field=None, user_id=viewer.pk))
+    return q | Q(pk__in=co.values("order_id"))
+
+
+def work_orders_visible(viewer) -> QuerySet[WorkOrder]:
+    if not viewer or not viewer.is_authenticated:
+        return WorkOrder.objects.none()
+    return WorkOrder.objects.filter(visibility_q(viewer))
+
+
+def work_order_visible(*, viewer, key) -> WorkOrder | None:
+    """One order by id or number, or None when it does not exist or is out of scope."""
+    text = str(getattr(key, "pk", key) or "").strip()
+    if not text or not text.isascii() or len(text) > 32:
+        return None
+    visible = work_orders_visible(viewer) if viewer is not None else WorkOrder.objects.all()
+    lookup = Q(number=text)
+    if text.isdigit() and int(text) <= 2**63 - 1:
+        lookup |= Q(pk=int(text))
+    return visible.filter(lookup).select_related(*_SCOPED_UNITS).first()
+
+
+QUEUES = ("mine", "accepted_by_me", "unit", "dispatch", "warning", "overdue", "open", "all")
+
+
+def _queue_q(viewer, queue: str) -> Q:
+    unit = actor_unit(viewer)
+    unit_id = unit.pk if unit else None
+    open_q = Q(status__in=list(OPEN))
+    return {
+        # 我的待办: assigned to me, or in my unit's queue without a person yet.
+        "mine": open_q & (Q(handler=viewer.pk) | Q(handling_unit=unit_id, handler__isnull=True)),
+        # 我受理的 (首问负责): everything I took in, until closure and after.
+        "accepted_by_me": Q(owner=viewer.pk),
+        "unit": open_q & Q(handling_unit=unit_id),
+        "dispatch": Q(status__in=list(WAITING_DISPATCH)),
+        "warning": open_q & Q(sla_state="warning"),
+        "overdue": open_q & Q(sla_state="breached"),
+        "open": open_q,
+        "all": Q(),
+    }[queue]
+
+
+def _date(filters: dict, field: str):
+    value = filters.get(field)
+    if not value:
+        return None
+    day = parse_date(str(value)) if len(str(value)) == 10 else None
+    if day is None:
+        raise ValidationFailed.for_fields({field: [_("Enter a date as YYYY-MM-DD.")]})
+    return day
+
+
+def work_order_list(*, viewer, queue: str = "all", filters: dict | None = None):
+    """Visible orders in a queue, narrowed by filters, newest first.
+
+    Filters: status, type (code), business_line (code), channel, customer (id),
+    number, complaint (1), handling_unit (id), area (unit id, subtree), created_from,
+    created_to (dates).
+    """
+    filters = filters or {}
+    if queue not in QUEUES:
+        raise ValidationFailed.for_fields({"queue": [_("Choose a valid option.")]})
+    qs = work_orders_visible(viewer).filter(_queue_q(viewer, queue))
+    simple = {
+        "status": "status",
+        "type": "order_type__code",
+        "business_line": "business_line__code",
+        "channel": "channel",
+        "number": "number",
+    }
+    for key, field in simple.items():
+        if filters.get(key):
+            qs = qs.filter(**{field: filters[key]})
+    for key in ("customer", "handling_unit"):
+        if filters.get(key):
+            value = str(filters[key])
+            if not value.isdigit():
+                raise ValidationFailed.for_fields({key: [_("Choose a valid option.")]})
+            qs = qs.filter(**{f"{key}_id": int(value)})
+    if filters.get("complaint") in ("1", "true", True):
+        qs = qs.filter(is_complaint=True)
+    if filters.get("area"):
+        text = str(filters["area"])
+        area = OrgUnit.objects.filter(pk=int(text)).first() if text.isdigit() else None
+        if area is None:
+            raise ValidationFailed.for_fields({"area": [_("Choose a valid option.")]})
+        qs = qs.filter(area_unit__path__startswith=area.path)
+    start, end = _date(filters, "created_from"), _date(filters, "created_to")
+    if start:
+        qs = qs.filter(created_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
+    if end:
+        next_day = datetime.combine(end + timedelta(days=1), time.min)
+        qs = qs.filter(created_at__lt=timezone.make_aware(next_day))
+    return qs.select_related(
+        "order_type", "business_line", "handling_unit", "handler", "customer", "area_unit"
+    ).order_by("-id")
+
+
+def actions_for(viewer, order: WorkOrder) -> list[str]:
+    return allowed_actions(order.status, capacities(viewer, order))
+
+
+def order_timeline(order: WorkOrder):
+    return order.events.select_related("actor", "actor_unit").order_by("id")
