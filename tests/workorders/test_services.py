@@ -157,3 +157,24 @@ def test_capacities_of_the_owner_and_a_stranger(agent_a, agent_b, customer_a1, t
     order = _complaint(agent_a, customer_a1, types)
     assert "owner" in services.capacities(agent_a, order)
     assert services.capacities(agent_b, order) == frozenset()
+
+
+def test_the_owner_of_record_hears_of_every_change_by_others(
+    org, agent_a, dispatcher_a, handlers_a1, customer_a1, types
+):
+    from kefu.notify.models import Message
+
+    order = _complaint(agent_a, customer_a1, types)
+    handler = handlers_a1[0]
+    order = work_order_act(
+        actor=dispatcher_a,
+        order=order,
+        action="dispatch",
+        data={"unit": org["team_a1"].pk, "handler": handler.pk},
+    )
+    work_order_act(actor=agent_a, order=order, action="note", data={"note": "客户再次来电"})
+    work_order_act(actor=handler, order=order, action="contact")
+    to_owner = Message.objects.filter(recipient=agent_a, channel="inbox").order_by("id")
+    assert [m.template for m in to_owner] == ["wo_changed", "wo_changed"]
+    assert order.number in to_owner[0].subject
+    assert Message.objects.filter(recipient=handler, template="wo_assigned").count() == 1
