@@ -33,7 +33,11 @@ def _test_settings(settings):
     }
     from django.core.cache import cache
 
+    from kefu.calendars import selectors as calendar_selectors
+
     cache.clear()
+    # Rolled-back test data sends no signals; a calendar built in one test must not leak.
+    calendar_selectors._cache.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from kefu.calendars.business_time import BusinessCalendar
@@ -19,7 +22,34 @@ def _seed_days() -> tuple[dict, set[int]]:
     return days, {d.year for d in days}
 
 
+# Built calendars, per process, for a minute: every order intake and SLA pass needs one,
+# and building cn-standard reads ~8,000 seed dates plus the admin table. An admin's edit
+# clears this process's copy at once; other processes see it within CACHE_SECONDS.
+CACHE_SECONDS = 60
+_cache: dict[str, tuple[float, BusinessCalendar]] = {}
+
+
+def _forget(**kwargs) -> None:
+    _cache.clear()
+
+
+post_save.connect(_forget, sender=CalendarDay, dispatch_uid="calendars.forget.day")
+post_delete.connect(_forget, sender=CalendarDay, dispatch_uid="calendars.forget.day.del")
+post_save.connect(_forget, sender=CalendarYear, dispatch_uid="calendars.forget.year")
+post_delete.connect(_forget, sender=CalendarYear, dispatch_uid="calendars.forget.year.del")
+
+
 def business_calendar(name: str) -> BusinessCalendar:
+    """The named calendar with the current holiday table (cached for CACHE_SECONDS)."""
+    hit = _cache.get(name)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    calendar = _build(name)
+    _cache[name] = (time.monotonic(), calendar)
+    return calendar
+
+
+def _build(name: str) -> BusinessCalendar:
     if name == "24x7":
         return BusinessCalendar(name=name, always_open=True)
     if name != "cn-standard":
