@@ -69,6 +69,11 @@ INSTALLED_APPS = [
     "kefu.org",
     "kefu.customers",
     "kefu.calendars",
+    "kefu.notify",
+    "kefu.workorders",
+    "kefu.sla",
+    "kefu.outages",
+    "kefu.intake",
     "kefu.web",
 ]
 
@@ -162,6 +167,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling: failures per (username, IP) inside the window lock the pair out.
 KEFU_LOGIN_MAX_FAILURES = int(os.environ.get("KEFU_LOGIN_MAX_FAILURES", "5"))
 KEFU_LOGIN_LOCK_SECONDS = int(os.environ.get("KEFU_LOGIN_LOCK_SECONDS", "900"))
+KEFU_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_TTL_HOURS", "24"))
 
 CACHES = {
     "default": (
@@ -270,3 +276,13 @@ LOGGING = {
     # The Huey consumer installs its own handler; propagating would print every line twice.
     "loggers": {"huey": {"propagate": False}},
 }
+
+# --- Notifications (kefu.notify) -----------------------------------------------------------
+# Without SMTP or an SMS gateway, external messages are written to DATA_DIR/outbox.log.
+# KEFU_SMTP_URL: smtp://user:pass@host:25, smtp+starttls://user:pass@host:587 or
+# smtps://user:pass@host:465 (percent-encode @ and : inside the user name or password).
+KEFU_SMTP_URL = os.environ.get("KEFU_SMTP_URL", "")
+KEFU_MAIL_FROM = os.environ.get("KEFU_MAIL_FROM", "")  # default: the SMTP user, if an address
+# Generic HTTP SMS gateway: POST {"phone": "...", "text": "..."} as JSON, 2xx = accepted.
+KEFU_SMS_GATEWAY_URL = os.environ.get("KEFU_SMS_GATEWAY_URL", "")
+KEFU_SMS_GATEWAY_TOKEN = os.environ.get("KEFU_SMS_GATEWAY_TOKEN", "")  # sent as Bearer token

@@ -1,0 +1,131 @@
+"""The default notification templates (默认通知模板), seeded after every migrate.
+
+Seeding only creates missing codes: an administrator's edits are never overwritten. A
+deleted default comes back at the next migrate; to switch a notification off, untick
+"active" instead.
+
+Context variables are generic so every caller fills the same names:
+    order.number, order.title, order.type_name   the work order
+    due                                           time limit (datetime or text)
+    actor_name                                    who did it
+    note                                          free text from the actor
+    outage.cause, outage.eta, outage.area         a mass outage
+    count, topic, area, since                     a batch of similar complaints
+    hotline                                       the service hotline number
+A missing variable renders as empty text; the templates guard optional parts with {% if %}.
+"""
+
+from __future__ import annotations
+
+# code: (name, subject, body)
+DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
+    "wo_created": (
+        "工单已受理",
+        "工单已受理：{{ order.number }}",
+        "您好，您的工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "已受理{% if order.type_name %}，类型：{{ order.type_name }}{% endif %}。"
+        "{% if due %}承诺处理时限：{{ due }}。{% endif %}"
+        "我们会尽快处理，并及时告知处理结果。",
+    ),
+    "wo_assigned": (
+        "新工单派给你",
+        "新工单派给你：{{ order.number }} {{ order.title }}",
+        "{% if actor_name %}{{ actor_name }}{% else %}系统{% endif %}"
+        "将工单 {{ order.number }} 派给你处理。\n"
+        "标题：{{ order.title }}\n"
+        "{% if order.type_name %}类型：{{ order.type_name }}\n{% endif %}"
+        "{% if due %}处理时限：{{ due }}\n{% endif %}"
+        "{% if note %}派单说明：{{ note }}\n{% endif %}"
+        "请及时接单处理。",
+    ),
+    "wo_changed": (
+        "工单变动（首问负责人）",
+        "你首问的工单有变动：{{ order.number }}",
+        "你是工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "的首问负责人，该工单有新的变动"
+        "{% if actor_name %}，操作人：{{ actor_name }}{% endif %}。\n"
+        "{% if note %}说明：{{ note }}\n{% endif %}"
+        "请跟踪处理进展，必要时与客户沟通。",
+    ),
+    "wo_urged": (
+        "工单催办",
+        "催办：{{ order.number }} {{ order.title }}",
+        "{% if actor_name %}{{ actor_name }}{% else %}客户{% endif %}"
+        "催办了工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}。\n"
+        "{% if due %}处理时限：{{ due }}\n{% endif %}"
+        "{% if note %}催办说明：{{ note }}\n{% endif %}"
+        "请尽快处理并反馈进展。",
+    ),
+    "wo_supervised": (
+        "工单督办",
+        "督办：{{ order.number }} {{ order.title }}",
+        "{% if actor_name %}{{ actor_name }}{% endif %}"
+        "对工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}发起督办。\n"
+        "{% if due %}办结时限：{{ due }}\n{% endif %}"
+        "{% if note %}督办要求：{{ note }}\n{% endif %}"
+        "请按督办要求在时限内办结并回复督办人。",
+    ),
+    "sla_warning": (
+        "即将超时预警",
+        "即将超时：{{ order.number }} {{ order.title }}",
+        "事前预警：工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "{% if due %}将于 {{ due }} 到达处理时限{% else %}即将到达处理时限{% endif %}，"
+        "请抓紧处理，避免超时。",
+    ),
+    "sla_breached": (
+        "工单已超时",
+        "已超时：{{ order.number }} {{ order.title }}",
+        "工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "已超过处理时限{% if due %}（时限 {{ due }}）{% endif %}，"
+        "请立即处理，并在办结时说明超时原因。",
+    ),
+    "sla_escalated": (
+        "超时升级",
+        "超时升级：{{ order.number }} {{ order.title }}",
+        "工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "超时未办结，已按规定升级到你处{% if due %}（原时限 {{ due }}）{% endif %}。\n"
+        "{% if note %}说明：{{ note }}\n{% endif %}"
+        "请督促责任单位尽快办结。",
+    ),
+    "outage_notice": (
+        "大面积故障通知",
+        "故障通知",
+        "尊敬的客户：{% if outage.area %}{{ outage.area }}{% else %}您所在区域{% endif %}"
+        "{% if outage.cause %}因{{ outage.cause }}{% endif %}出现服务故障，"
+        "我们正在全力抢修"
+        "{% if outage.eta %}，预计 {{ outage.eta }} 前恢复{% endif %}。"
+        "由此给您带来的不便，敬请谅解。",
+    ),
+    "complaint_batch_alert": (
+        "批量投诉预警",
+        "批量投诉预警：{% if topic %}{{ topic }} {% endif %}{{ count }} 张",
+        "{% if since %}自 {{ since }} 以来，{% endif %}{% if area %}{{ area }}{% endif %}"
+        "已收到 {{ count }} 张{% if topic %}“{{ topic }}”{% endif %}同类投诉工单，"
+        "可能是批量投诉。\n"
+        "建议启动流程穿越：由管理人员以客户身份走一遍受理、派单、处理、回访全流程，"
+        "查找并整改问题环节。",
+    ),
+    "wo_resolved_customer": (
+        "工单办结短信（客户）",
+        "工单已办结：{{ order.number }}",
+        "尊敬的客户：您的工单 {{ order.number }}"
+        "{% if order.title %}（{{ order.title }}）{% endif %}"
+        "已处理完毕{% if note %}，处理结果：{{ note }}{% endif %}。"
+        "如有疑问请致电客服热线{% if hotline %} {{ hotline }}{% endif %}，感谢您的支持。",
+    ),
+}
+
+
+def templates_seed(using: str = "default") -> int:
+    """Create the default templates that are missing; returns how many were created."""
+    from kefu.notify.models import NotificationTemplate
+
+    existing = set(NotificationTemplate.objects.using(using).values_list("code", flat=True))
+    missing = [
+        NotificationTemplate(code=code, name=name, subject=subject, body=body)
+        for code, (name, subject, body) in DEFAULT_TEMPLATES.items()
+        if code not in existing
+    ]
+    # ignore_conflicts: two processes migrating at once must not fail on the unique code.
+    NotificationTemplate.objects.using(using).bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
