@@ -69,3 +69,12 @@ def test_bad_input_names_the_field(api):
     )
     errors = response.json()["extra"]["errors"]
     assert response.status_code == 400 and {"calendar", "start", "minutes"} <= set(errors)
+
+
+def test_times_before_1970_are_refused(api):
+    response = api.post(
+        "/api/v1/calendars/business-time/",
+        {"calendar": "24x7", "start": "1900-01-01T00:00:00Z", "minutes": 0},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "start" in response.json()["extra"]["errors"]

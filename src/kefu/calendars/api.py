@@ -38,6 +38,12 @@ class BusinessTimeSerializer(serializers.Serializer):
     start = serializers.DateTimeField(default_timezone=dt.UTC)
     minutes = serializers.IntegerField(min_value=0, max_value=10_000_000)
 
+    def validate_start(self, value: dt.datetime) -> dt.datetime:
+        # Before 1970 Asia/Shanghai had local-mean-time offsets no client expects.
+        if not 1970 <= value.year <= 9000:
+            raise serializers.ValidationError(_("Enter a time between 1970 and 9000."))
+        return value
+
 
 class DaySerializer(serializers.Serializer):
     date = serializers.DateField()
