@@ -8,11 +8,14 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, permission or None)
 NAV_ITEMS = [
     ("web:home", _("Home"), None),
+    ("workorders:workbench", _("Workbench"), "workorders.add_workorder"),
+    ("workorders:workorder_list", _("Work orders"), "workorders.view_workorder"),
     ("web:customer_list", _("Customers"), "customers.view_customer"),
     ("web:customer_import", _("Import"), "customers.import_customer"),
     ("web:org_tree", _("Organisation"), "org.view_orgunit"),
     ("web:staff_list", _("Staff"), "org.view_staffprofile"),
     ("web:access_log", _("Access log"), "customers.view_accesslog"),
+    ("notify:inbox", _("My notifications"), None),
 ]
 
 

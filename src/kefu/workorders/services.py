@@ -468,7 +468,7 @@ _HANDLERS = {
 
 def _lock(order: WorkOrder, expected_version: int | None) -> WorkOrder:
     locked = (
-        WorkOrder.objects.select_for_update()
+        WorkOrder.objects.select_for_update(of=("self",))
         .select_related("area_unit", "handling_unit", "accepting_unit", "escalated_to")
         .get(pk=order.pk)
     )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from kefu.workorders import views
+
+app_name = "workorders"
+
+urlpatterns = [
+    path("workbench/", views.workbench, name="workbench"),
+    path("workorders/", views.workorder_list, name="workorder_list"),
+    path("workorders/bulk-dispatch/", views.bulk_dispatch, name="bulk_dispatch"),
+    path("workorders/handlers/", views.handler_options, name="handler_options"),
+    path("workorders/<str:number>/", views.workorder_detail, name="workorder_detail"),
+    path(
+        "workorders/<str:number>/act/<slug:action>/",
+        views.workorder_act,
+        name="workorder_act",
+    ),
+]

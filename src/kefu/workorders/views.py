@@ -1,0 +1,537 @@
+"""Work-order web pages: the agent workbench, the queues, the order page and its actions.
+
+Thin edges: parse a form, call one selector or service, render. Every read goes through
+kefu.workorders.selectors (or kefu.customers.selectors), so the viewer's data scope
+applies to each page and fragment; every write is `work_order_create` or
+`work_order_act`, which decide what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from kefu.core.cn_validation import phone_search_key
+from kefu.core.errors import Conflict, KefuError, NotFound
+from kefu.customers import selectors as customer_selectors
+from kefu.customers.models import Customer
+from kefu.org.models import OrgUnit
+from kefu.org.selectors import org_units_visible
+from kefu.web.errors import form_add_kefu_error, http_errors
+from kefu.web.forms import valid_filters
+from kefu.web.paging import page_of
+from kefu.workorders import selectors, services
+from kefu.workorders.forms import (
+    UNIT_ACTIONS,
+    BulkDispatchForm,
+    WorkOrderCreateForm,
+    WorkOrderFilterForm,
+    action_form,
+    handler_choices,
+)
+from kefu.workorders.models import Status, WorkOrder
+from kefu.workorders.transitions import OPEN, State
+
+LOOKUP_LIMIT = 10  # customer cards for one caller number; more means "search instead"
+CARD_ORDERS = 5  # open orders shown on a customer card
+CONFLICT_MESSAGE = gettext_lazy(
+    "The work order was changed by someone else in the meantime. "
+    "Reload the page, check what changed, then try again."
+)
+
+QUEUE_LABELS = {
+    "mine": gettext_lazy("My to-do"),  # 我的待办
+    "accepted_by_me": gettext_lazy("Accepted by me"),  # 我受理的 (首问负责)
+    "unit": gettext_lazy("My unit"),  # 本单位
+    "dispatch": gettext_lazy("To dispatch"),  # 待派单
+    "warning": gettext_lazy("Warning"),  # 预警
+    "overdue": gettext_lazy("Overdue"),  # 超时
+    "open": gettext_lazy("All open"),  # 全部在办
+    "all": gettext_lazy("All"),  # 全部
+}
+
+
+# --- guarded neighbours ----------------------------------------------------------------
+# The outage and SLA apps are built alongside this one; the workbench must work before
+# (and without) them, so their selectors are imported when called, and only a missing
+# module is tolerated — any error inside them still surfaces.
+
+
+def active_outages(unit: OrgUnit | None) -> list[Any]:
+    """Active outage notices 故障通告 covering `unit`, if the outage app is installed."""
+    if unit is None:
+        return []
+    try:
+        from kefu.outages.selectors import active_outages_for_unit
+    except ImportError:
+        return []
+    return list(active_outages_for_unit(unit))
+
+
+def sla_clocks(order: WorkOrder) -> list[dict[str, Any]]:
+    """The order's live time-limit clocks 时限 (first contact, resolution, reply) as
+    kefu.sla.selectors.countdown gives them, if the SLA app is installed."""
+    try:
+        from kefu.sla.selectors import countdown
+    except ImportError:
+        return []
+    return list(countdown(order))
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _caller(raw: str | None) -> str:
+    """The caller number as typed or popped by the CTI, digits only, else ""."""
+    key = phone_search_key(raw or "")[:20]
+    return key if key.isdigit() and len(key) >= 5 else ""
+
+
+def _target_units(viewer, order: WorkOrder | None = None) -> list[OrgUnit]:
+    """Units an order can be sent to from this viewer's desk: those in their scope, and
+    (for a given order) every unit in the order's area one level up, so a handler whose
+    own scope is one team can still transfer to a neighbouring team."""
+    q = Q(pk__in=org_units_visible(viewer).values("pk"))
+    if order is not None:
+        base = order.area_unit.parent or order.area_unit
+        q |= Q(path__startswith=base.path)
+    return list(
+        OrgUnit.objects.filter(q, is_active=True).only("pk", "name", "depth").order_by("path")
+    )
+
+
+@dataclass
+class CustomerCard:
+    customer: Customer
+    open_orders: list[WorkOrder]
+    outages: list[Any] = field(default_factory=list)
+
+
+def _cards(viewer, customers: list[Customer]) -> list[CustomerCard]:
+    cards = []
+    visible = selectors.work_orders_visible(viewer)
+    for customer in customers:
+        orders = list(
+            visible.filter(customer=customer, status__in=list(OPEN))
+            .select_related("order_type")
+            .order_by("-id")[:CARD_ORDERS]
+        )
+        cards.append(CustomerCard(customer, orders, active_outages(customer.org_unit)))
+    return cards
+
+
+# --- workbench ---------------------------------------------------------------------------
+
+
+@vary_on_headers("HX-Request")
+@login_required
+@permission_required("workorders.add_workorder", raise_exception=True)
+@http_errors
+def workbench(request: HttpRequest) -> HttpResponse:
+    """坐席工作台: caller number → customer → new order, on one page.
+
+    The CTI screen-pop opens /workbench/?caller=<number>. Step 1 looks the number up
+    among the customers in the agent's scope; step 2 picks one (or none); step 3 is the
+    order form, which posts here and lands on the new order. htmx swaps the steps in
+    place; without JavaScript the same links and forms work as plain requests.
+    """
+    user = request.user
+    data = request.POST if request.method == "POST" else request.GET
+    caller_raw = (data.get("caller") or "").strip()[:30]
+    caller = _caller(caller_raw)
+    customer_key = (data.get("customer") or "").strip()
+    customer, no_customer = None, customer_key == "none"
+    if customer_key.isdigit() and len(customer_key) <= 18:
+        customer = (
+            customer_selectors.customers_visible(user)
+            .select_related("org_unit")
+            .filter(pk=int(customer_key))
+            .first()
+        )
+        if customer is None:
+            messages.error(request, _("That customer is not in your data scope."))
+
+    form = None
+    if customer is not None or no_customer:
+        form = WorkOrderCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            order = services.work_order_create(
+                actor=user,
+                order_type=form.cleaned_data["order_type"],
+                channel=form.cleaned_data["channel"],
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                customer=customer,
+                business_line=form.cleaned_data["business_line"],
+                source=form.cleaned_data["source"],
+                category=form.cleaned_data["category"],
+                caller_phone=caller,
+                contact_name=form.cleaned_data["contact_name"],
+                is_difficult=form.cleaned_data["is_difficult"],
+                resolve_at_intake=form.cleaned_data["resolve_at_intake"],
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels={n: n for n in form.fields})
+        else:
+            messages.success(
+                request, _("Work order %(number)s accepted.") % {"number": order.number}
+            )
+            return redirect("workorders:workorder_detail", number=order.number)
+
+    can_search = user.has_perm("customers.view_customer")
+    matches: list[Customer] = []
+    if caller and can_search and customer is None:
+        qs = customer_selectors.customer_list(viewer=user, filters={"phone": caller})
+        matches = list(qs[: LOOKUP_LIMIT + 1])
+    context = {
+        "caller": caller,
+        "caller_raw": caller_raw,
+        "caller_invalid": bool(caller_raw) and not caller,
+        "can_search": can_search,
+        "cards": _cards(user, matches[:LOOKUP_LIMIT]),
+        "more_matches": len(matches) > LOOKUP_LIMIT,
+        "customer": customer,
+        "customer_card": _cards(user, [customer])[0] if customer is not None else None,
+        "no_customer": no_customer,
+        "form": form,
+        "area_outages": active_outages(services.actor_unit(user)),
+        "step": 3 if form is not None else (2 if caller else 1),
+    }
+    status = 400 if request.method == "POST" else 200
+    if request.htmx and request.method == "GET":
+        return render(request, "workorders/partials/_workbench_steps.html", context)
+    return render(request, "workorders/workbench.html", context, status=status)
+
+
+# --- queues ------------------------------------------------------------------------------
+
+
+ALERT_QUEUES = ("warning", "overdue")  # tabs that show how many orders wait in them
+ALERT_CAP = 99
+
+
+def _alert_counts(user) -> dict[str, str]:
+    """How many orders are in warning and overdue, capped ("99+"): a LIMITed count reads
+    at most a hundred rows, not the whole scope."""
+    counts = {}
+    for queue in ALERT_QUEUES:
+        qs = selectors.work_order_list(viewer=user, queue=queue).order_by()
+        n = qs.values("pk")[: ALERT_CAP + 1].count()
+        if n:
+            counts[queue] = f"{ALERT_CAP}+" if n > ALERT_CAP else str(n)
+    return counts
+
+
+def _default_queue(user) -> str:
+    if user.has_perm("workorders.handle_workorder"):
+        return "mine"
+    if user.has_perm("workorders.dispatch_workorder"):
+        return "dispatch"
+    if user.has_perm("workorders.add_workorder"):
+        return "accepted_by_me"
+    return "open"
+
+
+@vary_on_headers("HX-Request")
+@login_required
+@http_errors
+def workorder_list(request: HttpRequest) -> HttpResponse:
+    """工单队列: my to-do, accepted by me, my unit, to dispatch, warning, overdue, open, all."""
+    user = request.user
+    queue = request.GET.get("queue") or _default_queue(user)
+    if queue not in selectors.QUEUES:
+        queue = _default_queue(user)
+    form = WorkOrderFilterForm(request.GET or None)
+    filters = valid_filters(form)
+    qs = selectors.work_order_list(viewer=user, queue=queue, filters=filters)
+    can_bulk = queue == "dispatch" and user.has_perm("workorders.dispatch_workorder")
+    context = {
+        "queue": queue,
+        "page": page_of(qs, request.GET.get("page")),
+        "searched": bool(filters),
+        "can_bulk": can_bulk,
+    }
+    if request.htmx:
+        return render(request, "workorders/partials/_queue_rows.html", context)
+    counts = _alert_counts(user)
+    context["form"] = form
+    context["queues"] = [
+        (key, label, "?" + urlencode({"queue": key}), counts.get(key))
+        for key, label in QUEUE_LABELS.items()
+    ]
+    context["bulk_form"] = BulkDispatchForm(units=_target_units(user)) if can_bulk else None
+    return render(request, "workorders/workorder_list.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("workorders.dispatch_workorder", raise_exception=True)
+def bulk_dispatch(request: HttpRequest) -> HttpResponse:
+    """批量派单: dispatch each ticked order on its own, so one that cannot go (changed in the
+    meantime, no longer waiting, out of scope) is reported and the others still go."""
+    user = request.user
+    form = BulkDispatchForm(request.POST, units=_target_units(user))
+    back = reverse("workorders:workorder_list") + "?" + urlencode({"queue": "dispatch"})
+    if not form.is_valid():
+        for field_name, errors in form.errors.items():
+            label = form.fields[field_name].label if field_name in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect(back)
+    refs = dict(form.cleaned_data["orders"])
+    orders = {o.pk: o for o in selectors.work_orders_visible(user).filter(pk__in=list(refs))}
+    data = {"unit": form.cleaned_data["unit"], "handler": form.cleaned_data["handler"]}
+    done, failed = [], []
+    for pk, version in refs.items():
+        order = orders.get(pk)
+        if order is None:
+            failed.append((f"#{pk}", str(_("Not found, or outside your data scope."))))
+            continue
+        try:
+            services.work_order_act(
+                actor=user, order=order, action="dispatch", data=data, expected_version=version
+            )
+        except Conflict:
+            failed.append((order.number, str(CONFLICT_MESSAGE)))
+        except KefuError as exc:
+            failed.append((order.number, str(exc.message)))
+        else:
+            done.append(order.number)
+    if done:
+        messages.success(
+            request,
+            _("Dispatched %(count)d work order(s): %(numbers)s")
+            % {"count": len(done), "numbers": "、".join(done)},
+        )
+    for number, message in failed:
+        messages.error(
+            request,
+            _("Work order %(number)s was not dispatched: %(message)s")
+            % {"number": number, "message": message},
+        )
+    return redirect(back)
+
+
+@login_required
+def handler_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the <option>s of the handler select for the chosen unit (people on leave and
+    people without the handling permission are not offered)."""
+    perms = ("dispatch_workorder", "handle_workorder", "supervise_workorder")
+    if not any(request.user.has_perm(f"workorders.{p}") for p in perms):
+        raise HttpForbidden()
+    raw = request.GET.get("unit") or next(
+        (v for k, v in request.GET.items() if k.endswith("-unit")), ""
+    )
+    options = format_html_join("", '<option value="{}">{}</option>', handler_choices(raw))
+    return HttpResponse(options)
+
+
+# --- the order page --------------------------------------------------------------------
+
+DETAIL_RELATED = (
+    "order_type",
+    "business_line",
+    "customer",
+    "customer__org_unit",
+    "owner",
+    "handler",
+    "area_unit",
+    "area_unit__parent",
+    "accepting_unit",
+    "dispatching_unit",
+    "handling_unit",
+    "supervising_unit",
+    "escalated_to",
+    "category",
+    "category__parent",
+    "cause",
+    "cause__parent",
+    "responsible_unit",
+    "merged_into",
+)
+
+
+def _order_or_404(viewer, number: str) -> WorkOrder:
+    if not number or len(number) > 32:
+        raise Http404()
+    order = (
+        selectors.work_orders_visible(viewer)
+        .select_related(*DETAIL_RELATED)
+        .filter(number=number)
+        .first()
+    )
+    if order is None:
+        raise Http404()
+    return order
+
+
+def _status_label(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value
+
+
+EVENT_DETAIL_LABELS = {
+    "unit": gettext_lazy("Unit"),
+    "from_unit": gettext_lazy("From unit"),
+    "handler": gettext_lazy("Handler"),
+    "rule": gettext_lazy("Dispatch rule"),
+    "target": gettext_lazy("Other order"),
+    "level": gettext_lazy("Escalation level"),
+    "count": gettext_lazy("Times urged"),
+    "units": gettext_lazy("Units"),
+}
+
+
+def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
+    rows = []
+    for event in selectors.order_timeline(order):
+        details = []
+        for key, label in EVENT_DETAIL_LABELS.items():
+            value = (event.data or {}).get(key)
+            if value in (None, "", []):
+                continue
+            if isinstance(value, list):
+                value = "、".join(str(v) for v in value)
+            details.append((label, value))
+        if (event.data or {}).get("first_contact_resolution"):
+            details.append((_("First contact"), _("resolved at first contact")))
+        rows.append(
+            {
+                "event": event,
+                "label": services.action_label(event.action),
+                "from_label": _status_label(event.from_status),
+                "to_label": _status_label(event.to_status),
+                "moved": event.from_status and event.from_status != event.to_status,
+                "details": details,
+            }
+        )
+    return rows
+
+
+def next_step_text(order: WorkOrder) -> str:
+    """What the order waits for, in one line (shown under the status)."""
+    state = order.status
+    callback = order.order_type.needs_callback
+    if state in (State.ACCEPTED, State.RETURNED, State.REOPENED):
+        return _("Waiting to be dispatched.")
+    if state == State.DISPATCHED:
+        return _("Dispatched; waiting for the handling unit to take it on.")
+    if state == State.IN_PROGRESS:
+        return _("Being handled.")
+    if state == State.SUSPENDED:
+        return _("Suspended; the time limits are paused.")
+    if state == State.RESOLVED:
+        if callback:
+            return _("Resolved; awaiting the reply to the customer, then the callback.")
+        return _("Resolved; awaiting the reply to the customer.")
+    if state == State.REPLIED:
+        if callback:
+            return _("Replied; awaiting the callback and closing.")
+        return _("Replied; awaiting closing.")
+    return ""
+
+
+def _detail_context(
+    request: HttpRequest, order: WorkOrder, bound=None, bound_action: str = ""
+) -> dict[str, Any]:
+    user = request.user
+    actions = selectors.actions_for(user, order)
+    if bound_action and bound_action not in actions:
+        actions = [*actions, bound_action]  # keep the failed form on screen with its error
+    units = _target_units(user, order) if UNIT_ACTIONS & set(actions) else []
+    forms = []
+    for action in actions:
+        form = bound if action == bound_action else action_form(action, order=order, units=units)
+        forms.append(
+            {
+                "action": action,
+                "label": services.action_label(action),
+                "form": form,
+                "open": action == bound_action,
+            }
+        )
+    visible = selectors.work_orders_visible(user)
+    customer = order.customer
+    can_open_customer = (
+        customer is not None
+        and user.has_perm("customers.view_customer")
+        and customer_selectors.customers_visible(user).filter(pk=customer.pk).exists()
+    )
+    return {
+        "order": order,
+        "status_label": _status_label(order.status),
+        "next_step": next_step_text(order),
+        "action_forms": forms,
+        "timeline": _timeline(order),
+        "clocks": sla_clocks(order),
+        "co_handlings": list(order.co_handlings.select_related("unit", "done_by")),
+        "related": list(visible.filter(pk__in=order.related.values("pk")).order_by("-id")),
+        "merged": list(visible.filter(merged_into=order).order_by("-id")),
+        "can_open_customer": can_open_customer,
+        "outages": active_outages(order.area_unit) if order.is_open else [],
+    }
+
+
+@login_required
+@http_errors
+def workorder_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """工单详情: every field, the time limits, the full timeline and the possible actions."""
+    order = _order_or_404(request.user, number)
+    return render(request, "workorders/workorder_detail.html", _detail_context(request, order))
+
+
+@require_POST
+@login_required
+@http_errors
+def workorder_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """One lifecycle action from its form on the order page; back to the page on success,
+    the page with the form and its errors otherwise (409 when the order changed since)."""
+    order = _order_or_404(request.user, number)
+    if action not in services.ACTION_LABELS or action == "create":
+        raise Http404()
+    units = _target_units(request.user, order) if action in UNIT_ACTIONS else []
+    form = action_form(action, order=order, units=units, data=request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.work_order_act(
+                actor=request.user,
+                order=order,
+                action=action,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except Conflict:
+            form.add_error(None, CONFLICT_MESSAGE)
+            status = 409
+        except NotFound:
+            raise
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels=form.field_names)
+        else:
+            messages.success(
+                request,
+                _("Recorded: %(action)s.") % {"action": services.action_label(action)},
+            )
+            return redirect("workorders:workorder_detail", number=order.number)
+    context = _detail_context(request, order, bound=form, bound_action=action)
+    return render(request, "workorders/workorder_detail.html", context, status=status)
