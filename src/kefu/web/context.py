@@ -15,6 +15,8 @@ NAV_ITEMS = [
     ("web:org_tree", _("Organisation"), "org.view_orgunit"),
     ("web:staff_list", _("Staff"), "org.view_staffprofile"),
     ("web:access_log", _("Access log"), "customers.view_accesslog"),
+    ("outages:outage_list", _("Mass outages"), "outages.view_outage"),
+    ("outages:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
     ("notify:inbox", _("My notifications"), None),
 ]
 

@@ -336,11 +336,13 @@ def _do_resolve(order, actor, data):
         order.remedy = _choice(data.get("remedy") or "", "remedy", Remedy)
         order.responsible_unit = _unit(data, "responsible_unit", required=False)
         order.responsible_person = _text(data, "responsible_person", required=False, max_length=50)
-    at_intake = order.status == State.ACCEPTED and order.dispatched_at is None
+    # Resolved by the agent at intake; a restore by the system is no first-contact resolution.
+    at_intake = actor is not None and order.status == State.ACCEPTED and not order.dispatched_at
     reopened = order.events.filter(action="reopen").exists()
     order.first_contact_resolution = at_intake and not reopened
     order.first_contact_at = order.first_contact_at or now
     order.resolution, order.resolved_at = resolution, now
+    order.suspended_from = ""
     info["first_contact_resolution"] = order.first_contact_resolution
     return resolution, info
 
