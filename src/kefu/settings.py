@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "kefu.customers.models.ContactKind",
         "ServiceTierEnum": "kefu.customers.models.ServiceTier",
         "DataScopeEnum": "kefu.org.models.DataScope",
+        "HistorySourceEnum": "kefu.customers.models.HistorySource",
+        "ComplaintSourceEnum": "kefu.workorders.models.ComplaintSource",
+        "WorkOrderStatusEnum": "kefu.workorders.models.Status",
     },
 }
 
