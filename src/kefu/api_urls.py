@@ -5,7 +5,15 @@ from rest_framework.routers import DefaultRouter
 
 from kefu.calendars.api import CalendarViewSet
 from kefu.customers.api import AccessLogViewSet, CustomerViewSet
+from kefu.intake.api import ScreenPopNoSlashView, ScreenPopView
 from kefu.org.api import OrgUnitViewSet, RoleViewSet, StaffViewSet, TokenObtainView
+from kefu.outages.api import ComplaintAlertViewSet, OutageViewSet
+from kefu.workorders.api import (
+    BusinessLineViewSet,
+    CategoryViewSet,
+    WorkOrderTypeViewSet,
+    WorkOrderViewSet,
+)
 
 router = DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
@@ -14,8 +22,16 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("access-log", AccessLogViewSet, basename="access-log")
 router.register("calendars", CalendarViewSet, basename="calendar")
+router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("work-order-types", WorkOrderTypeViewSet, basename="work-order-type")
+router.register("business-lines", BusinessLineViewSet, basename="business-line")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("outages", OutageViewSet, basename="outage")
+router.register("complaint-alerts", ComplaintAlertViewSet, basename="complaint-alert")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("cti/screen-pop/", ScreenPopView.as_view(), name="cti-screen-pop"),
+    path("cti/screen-pop", ScreenPopNoSlashView.as_view()),
     *router.urls,
 ]

@@ -11,5 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,
+    path("notifications/", include("kefu.notify.urls")),
+    path("outages/", include("kefu.outages.urls")),
+    path("", include("kefu.workorders.urls")),
     path("", include("kefu.web.urls")),
 ]

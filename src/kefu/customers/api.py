@@ -28,6 +28,12 @@ from kefu.core.api import (
 )
 from kefu.core.errors import ValidationFailed
 from kefu.core.http import client_ip
+from kefu.core.idempotency import (
+    IDEMPOTENCY_ERRORS,
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENT_REPLAYED_HEADER,
+    idempotent,
+)
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import (
@@ -441,7 +447,8 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
     create=extend_schema(
         summary="Create a customer",
         request=CustomerCreateSerializer,
-        responses={201: CustomerSerializer, **_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER, IDEMPOTENT_REPLAYED_HEADER],
+        responses={201: CustomerSerializer, **_WRITE_ERRORS, **IDEMPOTENCY_ERRORS},
     ),
     partial_update=extend_schema(
         summary="Change non-sensitive fields",
@@ -478,6 +485,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(CustomerSerializer(self._get(pk)).data)
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = dict(_parse(CustomerCreateSerializer(data=request.data)))
         org_unit = data.pop("org_unit")
