@@ -1,0 +1,161 @@
+"""Reads of time limits: which policy fits an order, an order's clocks, who is escalated to.
+
+`clocks_for` and `countdown` take an order the caller has already found through the
+work-order selectors (`work_order_visible`), so the viewer's data scope is applied there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kefu.calendars.business_time import BusinessCalendar
+from kefu.calendars.selectors import business_calendar
+from kefu.org.models import OrgUnit
+from kefu.sla.models import ClockKind, ClockState, SlaClock, SlaPolicy
+from kefu.workorders.models import WorkOrder
+
+
+def policy_match(order: WorkOrder) -> SlaPolicy | None:
+    """The first active policy (by priority) whose criteria all fit the order."""
+    candidates = (
+        SlaPolicy.objects.filter(is_active=True)
+        .filter(Q(order_type__isnull=True) | Q(order_type=order.order_type_id))
+        .filter(Q(business_line__isnull=True) | Q(business_line=order.business_line_id))
+        .filter(Q(channel="") | Q(channel=order.channel))
+        .order_by("priority", "id")
+    )
+    for policy in candidates:
+        if not policy.tiers or order.customer_tier in policy.tiers:
+            return policy
+    return None
+
+
+def policies_list() -> QuerySet[SlaPolicy]:
+    """Every policy, in matching order. Policies are configuration, not personal data: any
+    signed-in user may read them (an agent promising a customer a time needs them)."""
+    return SlaPolicy.objects.select_related("order_type", "business_line").order_by(
+        "priority", "id"
+    )
+
+
+def clocks_for(order: WorkOrder) -> QuerySet[SlaClock]:
+    """All clocks of an order, live and stopped, oldest first (a reopened order has two
+    resolution clocks: the history shows both)."""
+    return SlaClock.objects.filter(order=order).order_by("id")
+
+
+def countdown(order: WorkOrder, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The order's live clocks for a countdown display: due time and seconds left.
+
+    `remaining_seconds` is wall time until the due time, negative once overdue; a paused
+    clock (suspended order) shows `paused` and no remaining time, since its due time
+    moves when the order resumes.
+    """
+    now = now or timezone.now()
+    out = []
+    for clock in clocks_for(order).filter(stopped_at__isnull=True):
+        paused = clock.paused_at is not None
+        remaining = None
+        if clock.due_at is not None and not paused:
+            remaining = int((clock.due_at - now).total_seconds())
+        out.append(
+            {
+                "id": clock.pk,
+                "kind": clock.kind,
+                "kind_display": str(ClockKind(clock.kind).label),
+                "state": clock.state,
+                "state_display": str(ClockState(clock.state).label),
+                "due_at": clock.due_at,
+                "warn_at": clock.warn_at,
+                "paused": paused,
+                "remaining_seconds": remaining,
+            }
+        )
+    return out
+
+
+class Calendars:
+    """Business calendars by name, read once per unit of work (a hook call, a monitor pass):
+    building cn-standard reads the admin's table and 23 years of seed data."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, BusinessCalendar] = {}
+
+    def __call__(self, name: str) -> BusinessCalendar:
+        if name not in self._cache:
+            self._cache[name] = business_calendar(name)
+        return self._cache[name]
+
+
+def _users_with_perm(perm: str) -> Q:
+    app_label, codename = perm.split(".")
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return (
+        Q(role_assignments__role__permissions__in=permission)
+        | Q(user_permissions__in=permission)
+        | Q(is_superuser=True)
+    )
+
+
+def users_holding(perm: str) -> QuerySet:
+    """Active users holding `perm` through a role, directly, or as superusers."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(_users_with_perm(perm))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def unit_chain(unit: OrgUnit) -> list[int]:
+    """The unit's id and its ancestors' ids, nearest first (read from the materialised path)."""
+    ids = [int(part) for part in unit.path.split("/") if part] or [unit.pk]
+    return list(reversed(ids))
+
+
+class Ladder:
+    """Who each escalation step reaches (超时升级), cached for one monitor pass.
+
+    Step 2 goes to the supervisors (holders of workorders.supervise_workorder) sitting in
+    the handling unit — or, where that unit has none, in the nearest unit above that has;
+    step 3 to the supervisors of the next unit above that one (the parent unit). A team
+    without its own supervisor thus escalates to its county, then to the prefecture.
+    """
+
+    def __init__(self) -> None:
+        self._supervisors: dict[int, list] = {}
+        self._units: dict[int, OrgUnit] = {}
+
+    def _load(self, unit_ids: list[int]) -> None:
+        missing = [u for u in unit_ids if u not in self._supervisors]
+        if not missing:
+            return
+        for unit_id in missing:
+            self._supervisors[unit_id] = []
+        self._units.update(OrgUnit.objects.in_bulk(missing))
+        users = (
+            users_holding("workorders.supervise_workorder")
+            .filter(staff__org_unit__in=missing)
+            .select_related("staff")
+        )
+        for user in users:
+            self._supervisors[user.staff.org_unit_id].append(user)
+
+    def step_target(self, order: WorkOrder, step: int) -> tuple[OrgUnit | None, list]:
+        """(unit, supervisors) for ladder step 2 or 3; (None, []) when nobody is above."""
+        base = order.handling_unit or order.area_unit
+        chain = unit_chain(base)
+        self._load(chain)
+        staffed = [u for u in chain if self._supervisors[u]]
+        index = step - 2
+        if index >= len(staffed):
+            return None, []
+        unit_id = staffed[index]
+        return self._units.get(unit_id), self._supervisors[unit_id]
