@@ -16,9 +16,17 @@ def test_every_message_is_translated_to_chinese():
     assert untranslated == [], "run scripts/translations.py and translate these"
 
 
+def _translations(catalogue) -> dict:
+    return {
+        e.msgid: (dict(e.msgstr_plural) if e.msgid_plural else e.msgstr)
+        for e in catalogue
+        if e.msgid and (e.msgstr or any(e.msgstr_plural.values()))
+    }
+
+
 def test_compiled_catalogue_matches_the_po_file():
-    po = {e.msgid: e.msgstr for e in polib.pofile(str(LOCALE / "django.po")) if e.msgstr}
-    mo = {e.msgid: e.msgstr for e in polib.mofile(str(LOCALE / "django.mo")) if e.msgid}
+    po = _translations(polib.pofile(str(LOCALE / "django.po")))
+    mo = _translations(polib.mofile(str(LOCALE / "django.mo")))
     assert mo == po, "django.mo is stale: run scripts/translations.py"
 
 

@@ -203,7 +203,11 @@ def imap_server():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
+        # dovecot's helper processes may still be writing for a moment after the master exits.
+        deadline = time.monotonic() + 10
+        while root.exists() and time.monotonic() < deadline:
+            shutil.rmtree(root, ignore_errors=True)
+            time.sleep(0.05)
 
 
 @pytest.fixture

@@ -366,6 +366,21 @@ class WorkOrder(models.Model):
             models.Index(fields=["area_unit", "status", "-id"], name="wo_area_status"),
             models.Index(fields=["accepting_unit", "-id"], name="wo_accepting"),
             models.Index(fields=["status", "-id"], name="wo_status"),
+            # Open orders newest first across the six open states (queues, overdue lists).
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(
+                    status__in=[
+                        "accepted",
+                        "dispatched",
+                        "in_progress",
+                        "suspended",
+                        "returned",
+                        "reopened",
+                    ]
+                ),
+                name="wo_open",
+            ),
             models.Index(fields=["owner", "-id"], name="wo_owner"),
             models.Index(fields=["handler", "status"], name="wo_handler_status"),
             models.Index(fields=["customer", "-created_at"], name="wo_customer"),

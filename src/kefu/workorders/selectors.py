@@ -60,14 +60,15 @@ QUEUES = ("mine", "accepted_by_me", "unit", "dispatch", "warning", "overdue", "o
 
 def _queue_q(viewer, queue: str) -> Q:
     unit = actor_unit(viewer)
-    unit_id = unit.pk if unit else None
     open_q = Q(status__in=list(OPEN))
+    # Someone without a staff unit (a bare superuser) has no unit queue.
+    in_my_unit = Q(handling_unit=unit.pk) if unit is not None else Q(pk__in=[])
     return {
         # 我的待办: assigned to me, or in my unit's queue without a person yet.
-        "mine": open_q & (Q(handler=viewer.pk) | Q(handling_unit=unit_id, handler__isnull=True)),
+        "mine": open_q & (Q(handler=viewer.pk) | (in_my_unit & Q(handler__isnull=True))),
         # 我受理的 (首问负责): everything I took in, until closure and after.
         "accepted_by_me": Q(owner=viewer.pk),
-        "unit": open_q & Q(handling_unit=unit_id),
+        "unit": open_q & in_my_unit,
         "dispatch": Q(status__in=list(WAITING_DISPATCH)),
         "warning": open_q & Q(sla_state="warning"),
         "overdue": open_q & Q(sla_state="breached"),
