@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.notify.models import Message
@@ -16,6 +16,13 @@ from kefu.outages.signals import outage_restored
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
 from kefu.workorders.services import work_order_act, work_order_create
 from tests.factories import make_customer
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Error messages below are matched by their English text (the msgids)."""
+    with translation.override("en"):
+        yield
 
 
 def _register(actor, areas, **extra):
