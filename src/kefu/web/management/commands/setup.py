@@ -24,6 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="do not seed demo data")
         parser.add_argument("--demo-customers", type=int, default=2000)
+        parser.add_argument("--demo-work-orders", type=int, default=2000)
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -32,7 +33,11 @@ class Command(BaseCommand):
 
         if not OrgUnit.objects.exists() and not options["no_demo"]:
             self.stdout.write("首次启动：正在生成演示数据 …")
-            call_command("demo", customers=options["demo_customers"])
+            call_command(
+                "demo",
+                customers=options["demo_customers"],
+                work_orders=options["demo_work_orders"],
+            )
         self._ensure_admin()
 
     def _ensure_admin(self) -> None:
