@@ -187,3 +187,26 @@ def test_editing_a_policy_does_not_move_a_running_clock(clock, take_in, admin_us
 def test_every_order_gets_a_time_limit_from_the_fallback(clock, take_in, type_code):
     order = take_in(type_code)
     assert clock_of(order, ClockKind.RESOLUTION).policy.code == "default"
+
+
+def test_the_summary_kept_by_actions_is_what_the_monitors_bulk_sync_computes(
+    clock, take_in, dispatch, handlers_a1
+):
+    """Actions keep due_at/sla_state in Python, the monitor in one SQL UPDATE for many
+    orders: the lists' 预警/超时 queues must not depend on which one wrote last."""
+    from kefu.sla.services import sync_orders
+    from kefu.workorders.models import WorkOrder
+
+    def stored(order):
+        return WorkOrder.objects.values_list("due_at", "sla_state").get(pk=order.pk)
+
+    fresh = take_in("complaint")
+    handler = handlers_a1[0]
+    suspended = work_order_act(actor=handler, order=dispatch(take_in()), action="contact")
+    work_order_act(actor=handler, order=suspended, action="suspend", data={"reason": "客户出差"})
+    orders = [fresh, suspended]
+    by_actions = [stored(o) for o in orders]
+    assert by_actions[0][0] is not None and by_actions[1] == (None, "")  # paused: no due
+    WorkOrder.objects.filter(pk__in=[o.pk for o in orders]).update(due_at=None, sla_state="?")
+    sync_orders([o.pk for o in orders])
+    assert [stored(o) for o in orders] == by_actions

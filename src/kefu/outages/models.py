@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kefu.core.refcache import ProcessCached
 from kefu.org.models import OrgUnit
 
 
@@ -56,8 +57,16 @@ class IncidentSettings(models.Model):
 
     @classmethod
     def current(cls) -> IncidentSettings:
-        """The saved row, or the defaults while an administrator has saved none."""
-        return cls.objects.order_by("pk").first() or cls()
+        """The saved row, or the defaults while an administrator has saved none (per
+        process, see kefu.core.refcache: every complaint intake reads it). Read only."""
+        return _current_settings()
+
+
+def _load_settings() -> IncidentSettings:
+    return IncidentSettings.objects.order_by("pk").first() or IncidentSettings()
+
+
+_current_settings = ProcessCached(_load_settings, models=(IncidentSettings,))
 
 
 class OutageStatus(models.TextChoices):

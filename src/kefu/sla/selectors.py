@@ -16,24 +16,30 @@ from django.utils import timezone
 
 from kefu.calendars.business_time import BusinessCalendar
 from kefu.calendars.selectors import business_calendar
+from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.sla.models import ClockKind, ClockState, SlaClock, SlaPolicy
 from kefu.workorders.models import WorkOrder
 
 
+@process_cached(models=(SlaPolicy,))
+def active_policies() -> list[SlaPolicy]:
+    """The active policies in matching order (per process: every order intake reads them)."""
+    return list(SlaPolicy.objects.filter(is_active=True).order_by("priority", "id"))
+
+
+def policy_fits(policy: SlaPolicy, order: WorkOrder) -> bool:
+    return (
+        policy.order_type_id in (None, order.order_type_id)
+        and policy.business_line_id in (None, order.business_line_id)
+        and policy.channel in ("", order.channel)
+        and (not policy.tiers or order.customer_tier in policy.tiers)
+    )
+
+
 def policy_match(order: WorkOrder) -> SlaPolicy | None:
     """The first active policy (by priority) whose criteria all fit the order."""
-    candidates = (
-        SlaPolicy.objects.filter(is_active=True)
-        .filter(Q(order_type__isnull=True) | Q(order_type=order.order_type_id))
-        .filter(Q(business_line__isnull=True) | Q(business_line=order.business_line_id))
-        .filter(Q(channel="") | Q(channel=order.channel))
-        .order_by("priority", "id")
-    )
-    for policy in candidates:
-        if not policy.tiers or order.customer_tier in policy.tiers:
-            return policy
-    return None
+    return next((p for p in active_policies() if policy_fits(p, order)), None)
 
 
 def policies_list() -> QuerySet[SlaPolicy]:

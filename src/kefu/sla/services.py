@@ -189,11 +189,15 @@ def _report_missing_calendar(order: WorkOrder, clock: SlaClock, exc: CalendarYea
 # --- reacting to work-order actions --------------------------------------------------------
 
 
-def _start(order: WorkOrder, kinds: Iterable[str], at: dt.datetime, calendars: Calendars) -> None:
+def _start(
+    order: WorkOrder, kinds: Iterable[str], at: dt.datetime, calendars: Calendars
+) -> list[SlaClock]:
+    """Start the policy's clocks of `kinds`; returns them (saved)."""
     policy = policy_match(order)
     if policy is None:
         log.warning("sla: no active time-limit policy fits order %s; no clocks", order.number)
-        return
+        return []
+    clocks, missing = [], []
     for kind in kinds:
         minutes = policy.minutes_for(kind)
         if not minutes:
@@ -208,10 +212,13 @@ def _start(order: WorkOrder, kinds: Iterable[str], at: dt.datetime, calendars: C
             escalation_minutes=policy.escalation_minutes,
             started_at=at,
         )
-        missing = _compute_deadlines(clock, calendars, at)
-        clock.save()
-        if missing is not None:
-            _report_missing_calendar(order, clock, missing)
+        if (problem := _compute_deadlines(clock, calendars, at)) is not None:
+            missing.append((clock, problem))
+        clocks.append(clock)
+    SlaClock.objects.bulk_create(clocks)
+    for clock, problem in missing:
+        _report_missing_calendar(order, clock, problem)
+    return clocks
 
 
 def _stop(
@@ -280,7 +287,9 @@ def _resume(order: WorkOrder, at: dt.datetime, calendars: Calendars) -> None:
 
 
 def _on_create(order, event, calendars):
-    _start(order, (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION), event.created_at, calendars)
+    # A new order has no other clocks: these are all its live ones.
+    kinds = (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION)
+    return _start(order, kinds, event.created_at, calendars)
 
 
 def _on_contact(order, event, calendars):
@@ -345,11 +354,31 @@ def clocks_on_order_event(*, order: WorkOrder, event: WorkOrderEvent) -> None:
     reaction = _REACTIONS.get(event.action)
     if reaction is None:
         return
-    reaction(order, event, Calendars())
-    sync_orders([order.pk])
-    order.due_at, order.sla_state = WorkOrder.objects.filter(pk=order.pk).values_list(
-        "due_at", "sla_state"
-    )[0]
+    live = reaction(order, event, Calendars())
+    if live is None:  # the reaction changed existing clocks: read what is live now
+        live = list(SlaClock.objects.filter(order=order, stopped_at=None))
+    due_at, sla_state = order_summary(live)
+    if (due_at, sla_state) != (order.due_at, order.sla_state):
+        WorkOrder.objects.filter(pk=order.pk).update(due_at=due_at, sla_state=sla_state)
+        order.due_at, order.sla_state = due_at, sla_state
+
+
+_WORST_FIRST = (
+    (ClockState.BREACHED, ORDER_BREACHED),
+    (ClockState.WARNING, ORDER_WARNING),
+    (ClockState.NO_CALENDAR, ORDER_ERROR),
+)
+
+
+def order_summary(live: Iterable[SlaClock]) -> tuple[dt.datetime | None, str]:
+    """An order's `due_at` and `sla_state` from its live (unstopped) clocks: the earliest
+    due time of a clock that is counting, and the worst state. `sync_orders` computes the
+    same in SQL for many orders at once."""
+    live = [c for c in live if c.stopped_at is None]
+    counting = [c.due_at for c in live if c.paused_at is None and c.due_at is not None]
+    states = {c.state for c in live}
+    sla_state = next((label for state, label in _WORST_FIRST if state in states), "")
+    return min(counting, default=None), sla_state
 
 
 def sync_orders(order_ids: Iterable[int]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
+from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit, StaffProfile
 from kefu.workorders.models import Assignment, DispatchRule, RoundRobinCursor, WorkOrder
 from kefu.workorders.transitions import OPEN
@@ -25,11 +26,18 @@ def rule_matches(rule: DispatchRule, order: WorkOrder, area_path: str) -> bool:
     )
 
 
+@process_cached(models=(DispatchRule, OrgUnit))
+def active_rules() -> list[DispatchRule]:
+    """The active rules in priority order, with their area and target units (per process:
+    every order intake reads them; a moved unit changes what its area path covers)."""
+    rules = DispatchRule.objects.filter(is_active=True).select_related("area", "target_unit")
+    return list(rules)
+
+
 def match_rule(order: WorkOrder) -> DispatchRule | None:
     """The first active rule (by priority) that fits the order, or None: dispatch queue."""
     area_path = order.area_unit.path
-    rules = DispatchRule.objects.filter(is_active=True).select_related("area")
-    return next((r for r in rules if rule_matches(r, order, area_path)), None)
+    return next((r for r in active_rules() if rule_matches(r, order, area_path)), None)
 
 
 def handlers_in(unit: OrgUnit) -> list[int]:

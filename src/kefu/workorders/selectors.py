@@ -15,13 +15,26 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
-from kefu.workorders.models import CoHandling, WorkOrder
+from kefu.workorders.models import BusinessLine, CoHandling, WorkOrder, WorkOrderType
 from kefu.workorders.services import actor_unit, capacities
 from kefu.workorders.transitions import OPEN, WAITING_DISPATCH, allowed_actions
 
 _SCOPED_UNITS = ("area_unit", "handling_unit", "accepting_unit", "escalated_to")
+
+
+@process_cached(models=(WorkOrderType,))
+def active_types() -> dict[str, WorkOrderType]:
+    """Active work-order types by code (per process: every intake looks one up)."""
+    return {t.code: t for t in WorkOrderType.objects.filter(is_active=True)}
+
+
+@process_cached(models=(BusinessLine,))
+def active_business_lines() -> dict[str, BusinessLine]:
+    """Active business lines by code."""
+    return {line.code: line for line in BusinessLine.objects.filter(is_active=True)}
 
 
 def visibility_q(viewer) -> Q:
