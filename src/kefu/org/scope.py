@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from kefu.org.models import DataScope, OrgUnit, RoleAssignment
+from kefu.org.models import OrgUnit
 
 
 @dataclass(frozen=True)
@@ -46,28 +46,11 @@ class Scope:
 def scope_for(user) -> Scope:
     if not user or not user.is_authenticated:
         return Scope(False, (), (), False)
-    cached = getattr(user, "_kefu_scope", None)
-    if cached is not None:
-        return cached
     if user.is_superuser:
-        scope = Scope(True, (), (), False)
-    else:
-        rows = RoleAssignment.objects.filter(user=user).values_list(
-            "scope", "org_unit_id", "org_unit__path"
-        )
-        sees_all, paths, units, own = False, [], [], False
-        for scope_code, unit_id, path in rows:
-            if scope_code == DataScope.ALL:
-                sees_all = True
-            elif scope_code == DataScope.SUBTREE:
-                paths.append(path)
-            elif scope_code == DataScope.UNIT:
-                units.append(unit_id)
-            else:
-                own = True
-        scope = Scope(sees_all, tuple(sorted(set(paths))), tuple(sorted(set(units))), own)
-    user._kefu_scope = scope
-    return scope
+        return Scope(True, (), (), False)
+    from kefu.org.actor import actor_context  # actor builds on Scope
+
+    return actor_context(user).scope
 
 
 def scope_filter(user, *, unit_field: str = "org_unit", owner_field: str | None = None) -> Q:
