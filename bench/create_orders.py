@@ -366,17 +366,29 @@ def _snapshot(server_pid: int) -> dict:
         f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB_NAME}' AND pid <> pg_backend_pid()"
     )
     return {
-        "web": sum(_cpu(pid) for pid in _tree(server_pid)),
+        "web": {pid: _cpu(pid) for pid in _tree(server_pid)},
         "db": {pid: _cpu(pid) for (pid,) in backends},
         "client": time.process_time(),
     }
 
 
+def _is_worker(pid: int) -> bool:
+    """The Huey consumer (`kefu run_huey`), as opposed to gunicorn."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"run_huey" in fh.read()
+    except OSError:
+        return False
+
+
 def _cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     db = sum(cpu - before["db"].get(pid, 0.0) for pid, cpu in after["db"].items())
+    spent = {pid: cpu - before["web"].get(pid, 0.0) for pid, cpu in after["web"].items()}
+    worker = sum(cpu for pid, cpu in spent.items() if _is_worker(pid))
     n = max(requests, 1)
     return {
-        "web_ms": (after["web"] - before["web"]) * 1000 / n,
+        "web_ms": sum(spent.values()) * 1000 / n,
+        "worker_ms": worker * 1000 / n,
         "db_ms": db * 1000 / n,
         "client_ms": (after["client"] - before["client"]) * 1000 / n,
     }
@@ -446,7 +458,8 @@ def _report(r: dict, before: int, after: int, args, server_tail: list[str]) -> N
         cpu = result["cpu"]
         total = cpu["web_ms"] + cpu["db_ms"] + cpu["client_ms"]
         print(
-            f"CPU per {label}: web {cpu['web_ms']:.1f} ms + PostgreSQL {cpu['db_ms']:.1f} ms "
+            f"CPU per {label}: web {cpu['web_ms']:.1f} ms (of which the Huey consumer "
+            f"{cpu['worker_ms']:.1f} ms) + PostgreSQL {cpu['db_ms']:.1f} ms "
             f"+ load client {cpu['client_ms']:.1f} ms = {total:.1f} ms → two dedicated cores "
             f"could serve at most {2000 / total:.0f}/s"
         )

@@ -171,7 +171,7 @@ KEFU_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("KEFU_IDEMPOTENCY_TTL_HOURS", "2
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "kefu.core.cache.KefuRedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

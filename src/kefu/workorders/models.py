@@ -220,13 +220,18 @@ class WorkOrder(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="work_orders",
+        db_index=False,  # led by a composite index below
     )
     customer_tier = models.CharField(_("customer tier"), max_length=8, blank=True)
     caller_phone = models.CharField(_("caller number"), max_length=20, blank=True)
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     # The area the order belongs to (the customer's unit, else the accepting unit).
     area_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+        OrgUnit,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # led by a composite index below
     )
 
     # 首问负责制: who took it and stays owner of record until closure.
@@ -236,9 +241,14 @@ class WorkOrder(models.Model):
         null=True,
         on_delete=models.PROTECT,
         related_name="owned_work_orders",
+        db_index=False,  # led by a composite index below
     )
     accepting_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("accepting unit"), on_delete=models.PROTECT, related_name="+"
+        OrgUnit,
+        verbose_name=_("accepting unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # led by a composite index below
     )
     dispatching_unit = models.ForeignKey(
         OrgUnit,
@@ -255,6 +265,7 @@ class WorkOrder(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # led by a composite index below
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -263,6 +274,7 @@ class WorkOrder(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="handled_work_orders",
+        db_index=False,  # led by a composite index below
     )
     dispatch_rule = models.ForeignKey(
         DispatchRule,
@@ -404,7 +416,12 @@ class WorkOrder(models.Model):
 class WorkOrderEvent(models.Model):
     """One line of an order's timeline: who did what, from which state to which."""
 
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # led by wo_event_order
+    )
     action = models.CharField(_("action"), max_length=20)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
