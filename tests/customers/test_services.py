@@ -205,3 +205,25 @@ def test_automatic_numbers_never_collide_with_typed_ones(agent_a, org):
     assert len(codes) == 3
     assert second.code == f"C{second.pk:09d}"
     assert first.history.get().changes["tier"]  # the created history row is intact
+
+
+def test_one_customer_by_id_follows_the_same_scope_as_the_lists(
+    agent_a, agent_b, supervisor_a, admin_user, org, make_user
+):
+    """Intake looks a customer up by id with the scope checked in Python; it must agree with
+    the scoped query every list and search uses, for every kind of scope."""
+    unit_only = make_user("unit_only", org["county_a1"], "agent", scope="unit")
+    own_only = make_user("own_only", org["team_a1"], "agent", scope="own")
+    customers = [
+        make_customer(actor=supervisor_a, org_unit=org[unit], name=f"客户{unit}")
+        for unit in ("county_a1", "team_a1", "county_a2")
+    ] + [make_customer(actor=agent_b, org_unit=org["county_b1"], name="乙")]
+    managed = services.customer_update(
+        actor=supervisor_a, customer=customers[2], data={"manager": own_only}
+    )
+    assert managed.manager_id == own_only.pk
+    for viewer in (agent_a, agent_b, supervisor_a, admin_user, unit_only, own_only):
+        listed = set(selectors.customers_visible(viewer).values_list("pk", flat=True))
+        one_by_one = {c.pk for c in customers if selectors.customer_visible(viewer, c.pk)}
+        assert one_by_one == listed & {c.pk for c in customers}, viewer.username
+    assert selectors.customer_visible(agent_a, 10**12) is None

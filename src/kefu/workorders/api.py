@@ -51,7 +51,7 @@ from kefu.core.idempotency import (
 )
 from kefu.core.masking import mask_phone
 from kefu.customers.models import Customer
-from kefu.customers.selectors import customers_visible
+from kefu.customers.selectors import customer_visible
 from kefu.org.models import OrgUnit
 from kefu.org.selectors import org_units_visible
 from kefu.workorders import selectors, services
@@ -669,8 +669,7 @@ def _create_arguments(actor, data: dict[str, Any]) -> dict[str, Any]:
     args["business_line"] = _lookup(selectors.active_business_lines(), "business_line", line)
     if data.get("customer"):
         # A customer outside the scope reads as one that does not exist.
-        customer = customers_visible(actor).select_related("org_unit").filter(pk=data["customer"])
-        args["customer"] = customer.first()
+        args["customer"] = customer_visible(actor, data["customer"])
         if args["customer"] is None:
             raise _invalid("customer", _("No such customer."))
     if data.get("category"):
