@@ -33,13 +33,11 @@ def _test_settings(settings):
     }
     from django.core.cache import cache
 
-    from kefu.calendars import selectors as calendar_selectors
     from kefu.core import refcache
 
     cache.clear()
     # Rolled-back test data sends no signals; a calendar or reference row cached in one
     # test must not leak into the next.
-    calendar_selectors._cache.clear()
     refcache.forget_all()
 
 
