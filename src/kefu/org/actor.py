@@ -41,11 +41,9 @@ def _key(user_id: int) -> str:
 
 
 def _generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
+    """The current generation, drawn if the cache has none (first start, cache cleared)."""
+    cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    return cache.get(GENERATION_KEY)
 
 
 def _load(user) -> ActorContext:
@@ -78,8 +76,10 @@ def actor_context(user) -> ActorContext:
     context = getattr(user, "_kefu_actor", None)
     if context is not None:
         return context
-    generation = _generation()
-    hit = cache.get(_key(user.pk))
+    # One round trip for both: this runs on every request.
+    found = cache.get_many([GENERATION_KEY, _key(user.pk)])
+    generation = found.get(GENERATION_KEY) or _generation()
+    hit = found.get(_key(user.pk))
     if hit is not None and hit[0] == generation:
         context = hit[1]
     else:
