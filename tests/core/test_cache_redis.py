@@ -45,3 +45,10 @@ def test_one_client_serves_every_call(cache):
     cache.set("counter", 5)
     assert cache._cache.get_client(write=True) is first
     assert cache._cache.get_client() is first  # one server: reads share the pool
+
+
+def test_a_counter_counts_in_one_round_trip_and_expires(cache):
+    assert [cache.count_hit("counter", 61) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("counter") == 3
+    ttl = cache._cache.get_client().ttl(cache.make_and_validate_key("counter"))
+    assert 0 < ttl <= 61  # set once, by the first hit, and not pushed back by later ones
