@@ -7,8 +7,9 @@ entry per user, stamped with a generation. Any change to roles, assignments, sta
 profiles, user permissions or the org tree draws a new generation, at once and again
 when its transaction commits, so no process goes on using the old answer: a revoked
 role stops working on the next request, whichever worker serves it. Whether a user is
-active or a superuser is read from the user row itself, which authentication loads
-fresh for every request.
+active or a superuser is read from the user row itself: loaded fresh for a signed-in
+page, and for an API token from a cache entry that any save of the user drops
+(kefu.org.tokens).
 """
 
 from __future__ import annotations

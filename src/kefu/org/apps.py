@@ -18,5 +18,5 @@ class OrgConfig(AppConfig):
         # Roles need the permission rows that post_migrate creates, so they are seeded
         # after every migrate rather than in a data migration.
         post_migrate.connect(_seed_roles, dispatch_uid="kefu.org.seed_roles")
-        # Connects the signals that invalidate cached permissions and scopes.
-        from kefu.org import actor  # noqa: F401
+        # Connect the signals that invalidate cached permissions, scopes and tokens.
+        from kefu.org import actor, tokens  # noqa: F401
