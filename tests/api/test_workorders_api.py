@@ -6,7 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kefu.workorders.models import Category, WorkOrder, WorkOrderEvent
+from kefu.workorders.models import (
+    Assignment,
+    Category,
+    DispatchRule,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderType,
+)
 from kefu.workorders.selectors import QUEUES
 from kefu.workorders.services import work_order_act
 
@@ -104,6 +111,28 @@ def test_create_then_list_and_detail(client_for, agent_a, customer_a):
     assert by_number["id"] == created["id"]
     events = _ok(client.get(f"{URL}{created['id']}/events/"))
     assert events == detail["timeline"]
+
+
+def test_the_create_response_shows_every_event_the_intake_wrote(
+    client_for, org, agent_a, handlers_a1, customer_a
+):
+    DispatchRule.objects.create(
+        name="投诉→A1营业班",
+        order_type=WorkOrderType.objects.get(code="complaint"),
+        target_unit=org["team_a1"],
+        assignment=Assignment.ROUND_ROBIN,
+    )
+    client = client_for(agent_a)
+    first = _ok(_create(client, customer_a), 201)
+    repeat = _ok(_create(client, customer_a), 201)  # a repeat complaint, routed at once
+    timeline = repeat["timeline"]
+    assert [(e["action"], e["actor_name"]) for e in timeline] == [
+        ("create", "agent_a"),
+        ("dispatch", None),  # the dispatch rule, not a person
+    ]
+    assert timeline[0]["data"]["repeat_of"] == first["number"]
+    assert timeline[1]["to_status"] == "dispatched" and repeat["status"] == "dispatched"
+    assert timeline == _ok(client.get(f"{URL}{repeat['id']}/"))["timeline"]
 
 
 def test_order_without_customer_belongs_to_the_agents_area(client_for, agent_a, org):

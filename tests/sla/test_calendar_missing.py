@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from rest_framework.test import APIClient
 
 from kefu.calendars.selectors import business_calendar
 from kefu.calendars.services import calendar_import
@@ -87,3 +88,20 @@ def test_daily_check_warns_before_the_year_begins(clock, admin_user, missing_yea
     assert Message.objects.filter(template="sla_calendar_missing", recipient=admin_user).exists()
     clock.set(f"{missing_year - 1}-06-01 08:15")
     assert sla_calendar_check() == []
+
+
+def test_the_create_response_already_shows_the_note(year_end, agent_a, customer_a1):
+    client = APIClient()
+    client.force_authenticate(agent_a)
+    body = {"order_type": "complaint", "channel": "hotline", "title": "宽带经常掉线"}
+    created = client.post(
+        "/api/v1/work-orders/", {**body, "customer": customer_a1.pk}, format="json"
+    )
+    assert created.status_code == 201, created.content.decode()
+    timeline = created.json()["timeline"]
+    assert [(e["action"], e["data"].get("problem")) for e in timeline] == [
+        ("create", None),
+        ("note", "calendar_missing"),
+    ]
+    order_id = created.json()["id"]
+    assert timeline == client.get(f"/api/v1/work-orders/{order_id}/events/").json()

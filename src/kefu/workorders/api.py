@@ -510,7 +510,10 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(EventSerializer(many=True))
     def get_timeline(self, obj: WorkOrder) -> list:
-        return EventSerializer(selectors.order_timeline(obj), many=True).data
+        events = self.context.get("timeline")
+        if events is None:
+            events = selectors.order_timeline(obj)
+        return EventSerializer(events, many=True).data
 
 
 # --- input ------------------------------------------------------------------------------
@@ -872,14 +875,22 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         return order
 
     def _render(
-        self, order: WorkOrder, *, status_code: int = status.HTTP_200_OK, just_created=False
+        self,
+        order: WorkOrder,
+        *,
+        status_code: int = status.HTTP_200_OK,
+        just_created=False,
+        timeline: list | None = None,
     ) -> Response:
         # Re-read with every join the detail needs. Not through the selector: after a
         # transfer the caller may no longer see the order, and still gets the result.
-        # An order just taken in is rendered as the create left it: its related rows are
-        # in memory already, and the re-read was a third of the create's time.
+        # An order just taken in is rendered as the create left it, with the events the
+        # create wrote as its timeline: its related rows are in memory already, and the
+        # re-reads were a third of the create's time.
         fresh = order if just_created else _detail_queryset().get(pk=order.pk)
         context = {"viewer": self.request.user, "just_created": just_created}
+        if timeline is not None:
+            context["timeline"] = [event for event in timeline if event.order_id == order.pk]
         data = WorkOrderDetailSerializer(fresh, context=context).data
         return Response(data, status=status_code)
 
@@ -899,10 +910,13 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         data = _parse(WorkOrderCreateSerializer(data=request.data))
-        order = services.work_order_create(
-            actor=request.user, **_create_arguments(request.user, data)
+        with services.events_written() as timeline:
+            order = services.work_order_create(
+                actor=request.user, **_create_arguments(request.user, data)
+            )
+        return self._render(
+            order, status_code=status.HTTP_201_CREATED, just_created=True, timeline=timeline
         )
-        return self._render(order, status_code=status.HTTP_201_CREATED, just_created=True)
 
     @extend_schema(
         summary="The order's timeline (also part of the detail)",

@@ -10,10 +10,14 @@ system (routing, the SLA monitor, outage restore).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -170,6 +174,32 @@ def _event(order: WorkOrder, *, actor, action: str, from_status: str, note="", d
     )
     order_changed.send(sender=WorkOrder, order=order, event=event)
     return event
+
+
+_written_events: ContextVar[list[WorkOrderEvent] | None] = ContextVar(
+    "kefu_written_events", default=None
+)
+
+
+@contextmanager
+def events_written() -> Iterator[list[WorkOrderEvent]]:
+    """The timeline events saved inside the block, in the order they were written,
+    whoever wrote them (the services, the SLA and complaint receivers). A create shows
+    them as the new order's timeline instead of reading them back."""
+    token = _written_events.set([])
+    try:
+        yield _written_events.get()
+    finally:
+        _written_events.reset(token)
+
+
+def _collect_event(sender, instance: WorkOrderEvent, created: bool, **kwargs) -> None:
+    written = _written_events.get()
+    if created and written is not None:
+        written.append(instance)
+
+
+post_save.connect(_collect_event, sender=WorkOrderEvent, dispatch_uid="workorders.collect_event")
 
 
 # --- intake ----------------------------------------------------------------------------
