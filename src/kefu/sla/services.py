@@ -189,14 +189,18 @@ def _report_missing_calendar(order: WorkOrder, clock: SlaClock, exc: CalendarYea
 # --- reacting to work-order actions --------------------------------------------------------
 
 
-def _start(
+_Prepared = tuple[list[SlaClock], list[tuple[SlaClock, CalendarYearMissing]]]
+
+
+def _prepare(
     order: WorkOrder, kinds: Iterable[str], at: dt.datetime, calendars: Calendars
-) -> list[SlaClock]:
-    """Start the policy's clocks of `kinds`; returns them (saved)."""
+) -> _Prepared:
+    """The policy's clocks of `kinds`, started at `at`, with their deadlines (unsaved), and
+    those whose calendar lacks a year."""
     policy = policy_match(order)
     if policy is None:
         log.warning("sla: no active time-limit policy fits order %s; no clocks", order.number)
-        return []
+        return [], []
     clocks, missing = [], []
     for kind in kinds:
         minutes = policy.minutes_for(kind)
@@ -215,10 +219,33 @@ def _start(
         if (problem := _compute_deadlines(clock, calendars, at)) is not None:
             missing.append((clock, problem))
         clocks.append(clock)
+    return clocks, missing
+
+
+def _save(order: WorkOrder, prepared: _Prepared) -> list[SlaClock]:
+    clocks, missing = prepared
     SlaClock.objects.bulk_create(clocks)
     for clock, problem in missing:
         _report_missing_calendar(order, clock, problem)
     return clocks
+
+
+def _start(
+    order: WorkOrder, kinds: Iterable[str], at: dt.datetime, calendars: Calendars
+) -> list[SlaClock]:
+    """Start the policy's clocks of `kinds`; returns them (saved)."""
+    return _save(order, _prepare(order, kinds, at, calendars))
+
+
+_INTAKE_KINDS = (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION)
+
+
+def clocks_before_intake(*, order: WorkOrder) -> None:
+    """Before a new order is written: its clocks, computed now, give it its due time and
+    state in the INSERT; they are saved with the create event (`_on_create`)."""
+    prepared = _prepare(order, _INTAKE_KINDS, timezone.now(), Calendars())
+    order._sla_prepared = prepared
+    order.due_at, order.sla_state = order_summary(prepared[0])
 
 
 def _stop(
@@ -288,8 +315,10 @@ def _resume(order: WorkOrder, at: dt.datetime, calendars: Calendars) -> None:
 
 def _on_create(order, event, calendars):
     # A new order has no other clocks: these are all its live ones.
-    kinds = (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION)
-    return _start(order, kinds, event.created_at, calendars)
+    prepared = order.__dict__.pop("_sla_prepared", None)
+    if prepared is None:  # taken in without the services' intake (order_taking_in)
+        return _start(order, _INTAKE_KINDS, event.created_at, calendars)
+    return _save(order, prepared)
 
 
 def _on_contact(order, event, calendars):

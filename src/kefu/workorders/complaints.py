@@ -8,18 +8,22 @@
 
 Escalated complaints 越级投诉 (`is_escalated`, from the source) and first-contact
 resolution are set by the work-order services themselves. The numbers live in
-kefu.outages.models.IncidentSettings (admin-editable). `on_order_changed` runs inside the
-create transaction (connected by kefu.outages' AppConfig.ready): the order, its flags,
-the alert and the notifications commit or roll back together.
+kefu.outages.models.IncidentSettings (admin-editable). `on_order_taking_in` (before the
+order's INSERT) and `on_order_changed` run inside the create transaction (connected by
+kefu.outages' AppConfig.ready): the order, its flags, the alert and the notifications
+commit or roll back together.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from kefu.notify.services import notify
 from kefu.org.models import DataScope, OrgLevel, OrgUnit, RoleAssignment
@@ -32,31 +36,44 @@ from kefu.workorders.models import Category, Status, WorkOrder, WorkOrderEvent
 _NOT_COUNTED = (Status.CANCELLED,)
 
 
-def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) -> None:
-    if event.action != "create" or not order.is_complaint:
+def on_order_taking_in(sender, order: WorkOrder, event_data: dict[str, Any], **kwargs) -> None:
+    """A repeat complaint is flagged in its INSERT, and its create event names the earlier
+    complaint, so the timeline says which one this repeats."""
+    if not order.is_complaint:
         return
     config = IncidentSettings.current()
-    complaint_mark_repeat(order=order, event=event, config=config)
-    if order.category_id is not None:
-        complaint_batch_check(order=order, config=config)
+    earlier = previous_complaint(order, days=config.repeat_window_days, at=timezone.now())
+    if earlier is not None:
+        order.is_repeat = True
+        event_data["repeat_of"] = earlier.number
+
+
+def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) -> None:
+    if event.action != "create" or not order.is_complaint or order.category_id is None:
+        return
+    complaint_batch_check(order=order, config=IncidentSettings.current())
 
 
 # --- repeat complaints ---------------------------------------------------------------------
 
 
-def previous_complaint(order: WorkOrder, *, days: int) -> WorkOrder | None:
-    """The latest earlier complaint that makes `order` a repeat complaint, if any.
+def previous_complaint(
+    order: WorkOrder, *, days: int, at: dt.datetime | None = None
+) -> WorkOrder | None:
+    """The latest earlier complaint that makes `order` (taken in `at`, by default its
+    `created_at`) a repeat complaint, if any.
 
     The same customer is the archive record; a caller not in the archive is recognised by
     the calling number within the same area (bounded, so the lookup stays on an index).
     """
     if days <= 0:
         return None
+    at = at or order.created_at
     earlier = (
         WorkOrder.objects.filter(
             is_complaint=True,
-            created_at__gte=order.created_at - timedelta(days=days),
-            created_at__lte=order.created_at,
+            created_at__gte=at - timedelta(days=days),
+            created_at__lte=at,
         )
         .exclude(pk=order.pk)
         .exclude(status__in=_NOT_COUNTED)
@@ -72,26 +89,6 @@ def previous_complaint(order: WorkOrder, *, days: int) -> WorkOrder | None:
     if order.category_id is not None:
         earlier = earlier.filter(category_id=order.category_id)
     return earlier.order_by("-created_at", "-id").only("pk", "number").first()
-
-
-def complaint_mark_repeat(
-    *, order: WorkOrder, event: WorkOrderEvent | None = None, config: IncidentSettings
-) -> WorkOrder | None:
-    """Flag `order` as a repeat complaint when it is one; returns the earlier complaint.
-
-    The earlier order's number goes into the create event's data, so the timeline says
-    which complaint this one repeats. Written with update(): the order was saved a moment
-    ago in this same transaction and carries no other unsaved change.
-    """
-    earlier = previous_complaint(order, days=config.repeat_window_days)
-    if earlier is None:
-        return None
-    WorkOrder.objects.filter(pk=order.pk).update(is_repeat=True)
-    order.is_repeat = True
-    if event is not None:
-        event.data = {**(event.data or {}), "repeat_of": earlier.number}
-        WorkOrderEvent.objects.filter(pk=event.pk).update(data=event.data)
-    return earlier
 
 
 # --- batch alerts --------------------------------------------------------------------------

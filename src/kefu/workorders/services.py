@@ -39,7 +39,7 @@ from kefu.workorders.models import (
     WorkOrderEvent,
     WorkOrderType,
 )
-from kefu.workorders.signals import order_changed
+from kefu.workorders.signals import order_changed, order_taking_in
 from kefu.workorders.transitions import ActionNotAllowed, State, Who, next_state
 
 TITLE_MAX = 200
@@ -286,11 +286,13 @@ def work_order_create(
         is_escalated=order_type.is_complaint and source != ComplaintSource.DIRECT,
         is_difficult=is_difficult,
     )
+    event_data: dict[str, Any] = {}
+    order_taking_in.send(sender=WorkOrder, order=order, event_data=event_data)
     order.save(force_insert=True)
     if pk is None:
         order.number = _number_for(order.pk, today)
         WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
-    _event(order, actor=actor, action="create", from_status="")
+    _event(order, actor=actor, action="create", from_status="", data=event_data)
     if resolve_at_intake:
         return work_order_act(
             actor=actor, order=order, action="resolve", data={"resolution": resolve_at_intake}
