@@ -15,7 +15,7 @@ from kefu.intake.mail import BODY_MAX, mailbox_poll
 from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Message
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderType
-from kefu.workorders.services import TEXT_MAX, work_order_create
+from kefu.workorders.services import TEXT_MAX, work_order_act, work_order_create
 from tests.intake.mails import make_mail
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +159,33 @@ def test_reply_to_an_order_taken_by_phone_reaches_its_owner(mailbox, imap_accoun
 
     inbox = Message.objects.filter(recipient=agent_a, template="wo_changed", channel="inbox")
     assert "下午在家" in inbox.get().body
+
+
+def test_reply_to_a_mailed_in_order_reaches_its_handler(mailbox, imap_account, org, make_user):
+    dispatcher = make_user("disp_a", org["pref_a"], "dispatcher")
+    handler = make_user("hand_a1", org["team_a1"], "handler")
+    imap_account.deliver(make_mail(subject="宽带报修", message_id="<h1@example.cn>"))
+    poll(mailbox)
+    order = work_order_act(
+        actor=dispatcher,
+        order=WorkOrder.objects.get(),
+        action="dispatch",
+        data={"unit": org["team_a1"].pk, "handler": handler},
+    )
+    imap_account.deliver(
+        make_mail(
+            subject="Re: 宽带报修",
+            body="今天下午两点后家里有人。",
+            headers={"In-Reply-To": "<h1@example.cn>"},
+        )
+    )
+
+    poll(mailbox)
+
+    # The owner of record is the mailbox account itself: without this nobody would know.
+    inbox = Message.objects.filter(recipient=handler, template="wo_customer_message")
+    assert "今天下午两点后家里有人" in inbox.get(channel="inbox").body
+    assert order.number in inbox.get(channel="inbox").subject
 
 
 def test_malformed_message_is_recorded_and_the_others_still_processed(mailbox, imap_account):

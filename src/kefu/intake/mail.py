@@ -556,8 +556,14 @@ def _add_note(mailbox: Mailbox, order: WorkOrder, mail: ParsedMail) -> None:
     room = TEXT_MAX - len(head) - len(tail) - 4
     note = "\n\n".join(x for x in (head, _shorten(body, room) if body else "", tail) if x)
     # The note is an order event like any other: the owner of record, when someone other
-    # than the mailbox account, hears of it through the work-order notifications.
-    work_order_act(actor=mailbox.owner, order=order, action="note", data={"note": note})
+    # than the mailbox account, hears of it through the work-order notifications, and so
+    # does the handler (or the handling unit), as it comes from the customer.
+    work_order_act(
+        actor=mailbox.owner,
+        order=order,
+        action="note",
+        data={"note": note, "from_customer": True},
+    )
 
 
 def _create_order(mailbox: Mailbox, mail: ParsedMail) -> WorkOrder:

@@ -47,6 +47,14 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{% if note %}说明：{{ note }}\n{% endif %}"
         "请跟踪处理进展，必要时与客户沟通。",
     ),
+    "wo_customer_message": (
+        "客户来信",
+        "客户来信：{{ order.number }} {{ order.title }}",
+        "客户就工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "发来新的消息，已记入工单处理过程。\n"
+        "{% if note %}{{ note }}\n{% endif %}"
+        "请及时查看，需要时回复客户。",
+    ),
     "wo_urged": (
         "工单催办",
         "催办：{{ order.number }} {{ order.title }}",

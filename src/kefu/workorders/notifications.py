@@ -1,8 +1,9 @@
 """Who hears of a work-order change (through the notify outbox, in the same transaction).
 
 首问负责制: the owner of record hears of every change someone else makes until closure.
-The person an order is assigned to hears of the assignment; urging and supervision reach
-the handler (or, with nobody assigned yet, the handling unit's handlers).
+The person an order is assigned to hears of the assignment; urging, supervision and the
+customer's own messages (an e-mailed reply) reach the handler (or, with nobody assigned
+yet, the handling unit's handlers).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
         context = _context(order, event)
         notify(template="wo_changed", context=context, users=[owner])
     template = _TO_HANDLER.get(event.action)
+    if event.action == "note" and (event.data or {}).get("from_customer"):
+        template = "wo_customer_message"
     if template is None:
         return
     recipients = [order.handler] if order.handler_id else _unit_handlers(order)

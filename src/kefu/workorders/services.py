@@ -373,7 +373,9 @@ def _do_contact(order, actor, data):
 
 
 def _do_note(order, actor, data):
-    return _text(data, "note", required=True), {}
+    # A customer's own words (an e-mailed reply) are news for whoever handles the order.
+    info = {"from_customer": True} if data.get("from_customer") else {}
+    return _text(data, "note", required=True), info
 
 
 def _do_resolve(order, actor, data):
