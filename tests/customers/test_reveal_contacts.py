@@ -4,6 +4,7 @@ permission, the data scope of the caller, and one 查阅登记 entry naming the 
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from django.utils.translation import gettext
 
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -110,3 +111,20 @@ def test_contact_add_rejects_a_bad_number_naming_the_contact(agent_a, customer):
     (field,) = caught.value.extra["errors"]
     assert field == gettext("Contact")
     assert not customer.contacts.exists()
+
+
+def test_contact_add_rejects_a_malformed_email_in_the_users_language(agent_a, customer):
+    with translation.override("zh-hans"), pytest.raises(ValidationFailed) as caught:
+        services.customer_contact_add(
+            actor=agent_a, customer=customer, kind="email", value="wang at example"
+        )
+    assert caught.value.extra["errors"] == {"联系方式": ["不是有效的电子邮件地址"]}
+    assert not customer.contacts.exists()
+
+
+def test_an_email_contact_is_found_by_its_address_in_any_case(agent_a, customer):
+    contact = services.customer_contact_add(
+        actor=agent_a, customer=customer, kind="email", value=" Wang.Xiao@Example.CN "
+    )
+    assert contact.value == "Wang.Xiao@Example.CN"  # shown as the customer wrote it
+    assert contact.search_key == "wang.xiao@example.cn"  # what mail intake matches

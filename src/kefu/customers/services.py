@@ -6,6 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -389,10 +391,29 @@ def customer_product_add(
 
 
 PHONE_CONTACT_KINDS = (ContactKind.MOBILE, ContactKind.LANDLINE)  # masked like the phone
+
+
+def _normalize_email(value: str) -> str:
+    email = clean_text(value, max_length=200, required=True)
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise cnv.InvalidValue("not a valid e-mail address") from None
+    return email
+
+
+def contact_search_key(kind: str, value: str) -> str:
+    """What a contact is looked up by: a phone's digits, an e-mail address in lower case
+    (mail intake matches a sender to the archive by it)."""
+    if kind in PHONE_CONTACT_KINDS:
+        return cnv.phone_search_key(value)
+    return value.lower() if kind == ContactKind.EMAIL else ""
+
+
 _CONTACT_NORMALIZERS = {
     ContactKind.MOBILE: cnv.normalize_mobile,
     ContactKind.LANDLINE: cnv.normalize_landline,
-    ContactKind.EMAIL: lambda v: clean_text(v, max_length=200, required=True),
+    ContactKind.EMAIL: _normalize_email,
     ContactKind.ADDRESS: lambda v: clean_text(v, max_length=200, required=True),
 }
 
@@ -421,7 +442,7 @@ def customer_contact_add(
         kind=kind,
         value=value,
         label=label,
-        search_key=cnv.phone_search_key(value) if kind in PHONE_CONTACT_KINDS else "",
+        search_key=contact_search_key(kind, value),
     )
     contact.save()
     return contact

@@ -42,6 +42,7 @@ REASONS = {
     "not a valid mainland mobile number": gettext_lazy("not a valid mainland mobile number"),
     "not a valid landline with area code": gettext_lazy("not a valid landline with area code"),
     "not a valid phone number": gettext_lazy("not a valid phone number"),
+    "not a valid e-mail address": gettext_lazy("not a valid e-mail address"),
 }
 
 

@@ -499,7 +499,7 @@ def _customer_for(mailbox: Mailbox, address: str):
     ids = set(
         CustomerContact.objects.filter(
             kind=ContactKind.EMAIL,
-            value__iexact=address,
+            search_key=address.lower(),
             customer__in=customers_visible(mailbox.owner),
         ).values_list("customer_id", flat=True)[:2]
     )
