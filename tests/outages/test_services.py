@@ -260,9 +260,10 @@ def test_restore_resolves_every_linked_open_order_and_notes_the_callback(
 
     outage_restored.connect(receiver)
     try:
-        outage, resolved = services.outage_restore(
+        restored = services.outage_restore(
             actor=supervisor_a, outage=outage_a1, resolution="光缆熔接完成，业务恢复"
         )
+        outage, resolved = restored.outage, restored.resolved
     finally:
         outage_restored.disconnect(receiver)
     open_ids = sorted(o.pk for o in linked_orders["open"])
@@ -278,6 +279,38 @@ def test_restore_resolves_every_linked_open_order_and_notes_the_callback(
     done = linked_orders["done"]
     done.refresh_from_db()
     assert done.resolution == "更换光猫" and not done.events.filter(actor__isnull=True).exists()
+
+
+def test_a_large_restore_is_finished_by_the_task_queue_in_chunks(
+    supervisor_a, outage_a1, linked_orders, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "RESTORE_INLINE", 2)
+    monkeypatch.setattr(services, "RESTORE_CHUNK", 2)
+    heard = []
+
+    def receiver(sender, outage, orders, **kwargs):
+        heard.append(len(orders))
+
+    open_ids = sorted(o.pk for o in linked_orders["open"])
+    outage_restored.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            restored = services.outage_restore(
+                actor=supervisor_a, outage=outage_a1, resolution="光缆熔接完成"
+            )
+            # The request answers at once: restored, nothing resolved yet, five queued.
+            assert (restored.resolved, restored.queued) == ([], 5)
+            assert restored.outage.status == OutageStatus.RESTORED
+            assert WorkOrder.objects.filter(pk__in=open_ids, status="resolved").count() == 0
+    finally:
+        outage_restored.disconnect(receiver)
+    assert heard == [2, 2, 1]  # three transactions of at most two orders
+    for order in WorkOrder.objects.filter(pk__in=open_ids):
+        assert order.status == "resolved" and "光缆熔接完成" in order.resolution
+        assert "待回访" in order.events.order_by("-id").first().note
+    # Run again (a retried task): nothing left to do, nothing done twice.
+    assert services.outage_resolve_linked(outage=restored.outage) == 0
+    assert WorkOrderEvent.objects.filter(order_id__in=open_ids, action="resolve").count() == 5
 
 
 def test_restore_time_must_lie_between_start_and_now(supervisor_a, outage_a1):
@@ -321,7 +354,7 @@ def test_a_major_outage_needs_its_fault_analysis_report_before_closing(org, supe
     outage = _register(supervisor_a, [org["county_a1"]], is_major=True)
     with pytest.raises(OutageStateInvalid):
         _report(supervisor_a, outage)  # the report follows the restore
-    outage, _ = services.outage_restore(actor=supervisor_a, outage=outage, resolution="已恢复")
+    outage = services.outage_restore(actor=supervisor_a, outage=outage, resolution="已恢复").outage
     assert outage.report_required
     assert list(selectors.outages_report_pending(viewer=supervisor_a)) == [outage]
     assert not selectors.outages_report_overdue(viewer=supervisor_a).exists()
@@ -350,7 +383,9 @@ def test_a_major_outage_needs_its_fault_analysis_report_before_closing(org, supe
 def test_an_ordinary_outage_closes_without_a_report(supervisor_a, outage_a1):
     with pytest.raises(OutageStateInvalid):
         services.outage_close(actor=supervisor_a, outage=outage_a1)
-    outage, _ = services.outage_restore(actor=supervisor_a, outage=outage_a1, resolution="已恢复")
+    outage = services.outage_restore(
+        actor=supervisor_a, outage=outage_a1, resolution="已恢复"
+    ).outage
     assert not outage.report_required
     assert services.outage_close(actor=supervisor_a, outage=outage).status == "closed"
 

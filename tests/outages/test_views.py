@@ -183,6 +183,30 @@ def test_restore_report_and_close_a_major_outage_on_the_page(
     assert outage.status == OutageStatus.CLOSED and outage.report_prevention == "汛期前专项巡检"
 
 
+def test_a_restore_left_to_the_task_queue_says_so_on_the_page(
+    client,
+    supervisor_a,
+    agent_a,
+    outage_a1,
+    fault_a1,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    monkeypatch.setattr(services, "RESTORE_INLINE", 0)
+    services.outage_link_order(actor=agent_a, outage=outage_a1, order=fault_a1)
+    client.force_login(supervisor_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("outages:outage_restore", args=[outage_a1.pk]),
+            {"restore-resolution": "光缆熔接完成"},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    assert "1 张关联工单正在后台批量处理" in response.text
+    fault_a1.refresh_from_db()
+    assert fault_a1.status == "resolved"  # the task ran once the restore committed
+
+
 def test_the_eta_can_be_corrected_on_the_page(client, supervisor_a, outage_a1):
     client.force_login(supervisor_a)
     later = outage_a1.expected_restore_at + timedelta(hours=2)

@@ -134,9 +134,14 @@ class LinkedOrderSerializer(serializers.ModelSerializer):
 
 class RestoreResultSerializer(OutageSerializer):
     resolved_orders = serializers.IntegerField(read_only=True, help_text="Orders resolved now.")
+    queued_orders = serializers.IntegerField(
+        read_only=True,
+        help_text="Linked orders being resolved in the background (a restore of more than "
+        "200); each is resolved with its callback due, as if resolved now.",
+    )
 
     class Meta(OutageSerializer.Meta):
-        fields = [*OutageSerializer.Meta.fields, "resolved_orders"]
+        fields = [*OutageSerializer.Meta.fields, "resolved_orders", "queued_orders"]
         read_only_fields = fields
 
 
@@ -337,9 +342,10 @@ class OutageViewSet(viewsets.GenericViewSet):
     def restore(self, request: Request, pk: str) -> Response:
         outage = self._get(pk)
         data = _parse(RestoreSerializer(data=request.data))
-        outage, resolved = services.outage_restore(actor=request.user, outage=outage, **data)
+        restored = services.outage_restore(actor=request.user, outage=outage, **data)
         fresh = selectors.outage_get(viewer=request.user, pk=outage.pk)
-        fresh.resolved_orders = len(resolved)
+        fresh.resolved_orders = len(restored.resolved)
+        fresh.queued_orders = restored.queued
         return Response(RestoreResultSerializer(fresh).data)
 
     @extend_schema(

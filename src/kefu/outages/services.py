@@ -9,6 +9,7 @@ caller, and texts them to the caller. Keyword-only, one transaction each.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -283,6 +284,63 @@ def outage_link_order(*, actor, outage: Outage, order: WorkOrder) -> OutageLink:
 # --- restore, report, close -------------------------------------------------------------------
 
 
+# A restore resolves up to this many linked orders in its own request and transaction;
+# a larger one (30 ms each: a thousand would outlast the web server's 30 s timeout) is
+# handed to the task queue, which resolves them RESTORE_CHUNK to a transaction.
+RESTORE_INLINE = 200
+RESTORE_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class Restored:
+    outage: Outage
+    resolved: list[WorkOrder]  # resolved in the restore's own transaction
+    queued: int  # left to the task queue (outage_resolve_linked), 0 if none
+
+
+def _open_links(outage: Outage):
+    return (
+        OutageLink.objects.filter(outage=outage, work_order__status__in=list(OPEN))
+        .select_related("work_order__order_type")
+        .order_by("work_order_id")  # one lock order for concurrent restores and links
+    )
+
+
+def _resolve_linked(outage: Outage, links) -> list[WorkOrder]:
+    """Resolve the linked orders as the system, a callback note on each that needs one;
+    then tell the `outage_restored` receivers."""
+    text = _("Mass outage “%(title)s” restored: %(resolution)s") % {
+        "title": outage.title,
+        "resolution": outage.restore_note,
+    }
+    callback_note = _("Callback due (待回访): resolved by the outage restore.")
+    resolved: list[WorkOrder] = []
+    for link in links:
+        order = work_order_act(
+            actor=None, order=link.work_order, action="resolve", data={"resolution": text}
+        )
+        if link.work_order.order_type.needs_callback:
+            order = work_order_act(
+                actor=None, order=order, action="note", data={"note": callback_note}
+            )
+        resolved.append(order)
+    if resolved:
+        outage_restored.send(sender=Outage, outage=outage, orders=resolved)
+    return resolved
+
+
+def _announce_restored(outage: Outage, orders: int) -> None:
+    notify_webhooks(
+        event="outage.restored",
+        payload={
+            **_public(outage),
+            "restored_at": outage.restored_at.isoformat(),
+            "orders": orders,
+        },
+        dedupe_key=f"outage-restored:{outage.pk}",
+    )
+
+
 @transaction.atomic
 def outage_restore(
     *,
@@ -290,13 +348,14 @@ def outage_restore(
     outage: Outage,
     resolution: str,
     restored_at: datetime | None = None,
-) -> tuple[Outage, list[WorkOrder]]:
-    """The outage is over: every linked open order is resolved by the system, in one go.
+) -> Restored:
+    """The outage is over: every linked open order is resolved by the system, in bulk.
 
     Each resolved order that needs a callback gets a "callback due" note: its state
-    (resolved) is what the callback queue works from, and `outage_restored` (sent here,
-    in this transaction) is the hook for the callback app to schedule them.
-    Returns the outage and the orders resolved.
+    (resolved) is what the callback queue works from, and `outage_restored` (sent with
+    the orders, in the transaction that resolves them) is the hook for the callback app.
+    Up to RESTORE_INLINE orders are resolved here; more are queued for
+    `outage_resolve_linked`, which the task queue runs once this commits.
     """
     _require(actor, "outages.change_outage")
     resolution = _text(resolution, "resolution", required=True)
@@ -310,42 +369,35 @@ def outage_restore(
         raise ValidationFailed.for_fields(
             {"restored_at": [_("The restore time must be between the start and now.")]}
         )
-    text = _("Mass outage “%(title)s” restored: %(resolution)s") % {
-        "title": outage.title,
-        "resolution": resolution,
-    }
-    callback_note = _("Callback due (待回访): resolved by the outage restore.")
-    links = (
-        OutageLink.objects.filter(outage=outage, work_order__status__in=list(OPEN))
-        .select_related("work_order__order_type")
-        .order_by("work_order_id")  # one lock order for concurrent restores and links
-    )
-    resolved: list[WorkOrder] = []
-    for link in links:
-        order = work_order_act(
-            actor=None, order=link.work_order, action="resolve", data={"resolution": text}
-        )
-        if link.work_order.order_type.needs_callback:
-            order = work_order_act(
-                actor=None, order=order, action="note", data={"note": callback_note}
-            )
-        resolved.append(order)
     outage.status = OutageStatus.RESTORED
     outage.restored_at = restored_at
     outage.restored_by = actor
     outage.restore_note = resolution
     outage.save()
-    outage_restored.send(sender=Outage, outage=outage, orders=resolved)
-    notify_webhooks(
-        event="outage.restored",
-        payload={
-            **_public(outage),
-            "restored_at": restored_at.isoformat(),
-            "orders": len(resolved),
-        },
-        dedupe_key=f"outage-restored:{outage.pk}",
-    )
-    return outage, resolved
+    waiting = _open_links(outage).count()
+    if waiting > RESTORE_INLINE:
+        from kefu.outages.tasks import outage_resolve_linked
+
+        transaction.on_commit(lambda: outage_resolve_linked(outage.pk))
+        return Restored(outage, [], waiting)
+    resolved = _resolve_linked(outage, _open_links(outage))
+    _announce_restored(outage, len(resolved))
+    return Restored(outage, resolved, 0)
+
+
+def outage_resolve_linked(*, outage: Outage) -> int:
+    """Resolve what a large restore left to the task queue, RESTORE_CHUNK orders to a
+    transaction; returns how many. Safe to run again: it only takes orders still open,
+    so a run cut short is finished by the next."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(_open_links(outage)[:RESTORE_CHUNK])
+            done += len(_resolve_linked(outage, chunk))
+        if len(chunk) < RESTORE_CHUNK:
+            break
+    _announce_restored(outage, done)
+    return done
 
 
 @transaction.atomic

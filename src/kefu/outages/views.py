@@ -203,17 +203,22 @@ def outage_restore(request: HttpRequest, pk: int) -> HttpResponse:
     form = RestoreForm(request.POST)
     if form.is_valid():
         try:
-            outage, resolved = services.outage_restore(
+            restored = services.outage_restore(
                 actor=request.user, outage=outage, **form.cleaned_data
             )
         except KefuError as exc:
             form_add_kefu_error(form, exc, field_labels={f: f for f in form.fields})
         else:
-            messages.success(
-                request,
-                _("Outage restored; %(n)d linked orders resolved and due for callback.")
-                % {"n": len(resolved)},
-            )
+            if restored.queued:
+                done = _(
+                    "Outage restored; %(n)d linked orders are being resolved in the "
+                    "background, each due for callback. Reload the page to follow."
+                ) % {"n": restored.queued}
+            else:
+                done = _("Outage restored; %(n)d linked orders resolved and due for callback.") % {
+                    "n": len(restored.resolved)
+                }
+            messages.success(request, done)
             return redirect("outages:outage_detail", pk=pk)
     return _detail(request, outage, status=400, restore_form=form)
 
