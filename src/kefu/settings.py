@@ -217,6 +217,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
 # --- REST API -----------------------------------------------------------------------------
+# Unknown API tokens one client address may try per minute before it gets 429 (org.tokens).
+KEFU_BAD_TOKENS_PER_MINUTE = int(os.environ.get("KEFU_BAD_TOKENS_PER_MINUTE", "60"))
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -62,3 +62,22 @@ def test_a_disabled_account_fails_on_the_next_request(agent_a):
 def test_an_unknown_token_is_refused_every_time(db):
     client = client_with("0" * 40)
     assert [client.get(LINES).status_code for _ in range(2)] == [401, 401]
+
+
+def test_an_address_spraying_unknown_tokens_is_stopped_before_the_database(
+    agent_a, settings, django_assert_num_queries
+):
+    settings.KEFU_BAD_TOKENS_PER_MINUTE = 2
+    known = client_with(Token.objects.create(user=agent_a).key)
+    assert known.get(LINES).status_code == 200  # its token is in the cache from now on
+    guesses = [client_with(f"{i:040d}") for i in range(3)]
+    assert [c.get(LINES).status_code for c in guesses[:2]] == [401, 401]
+    with django_assert_num_queries(0):
+        refused = guesses[2].get(LINES)
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert 0 < refused.json()["extra"]["wait_seconds"] <= 60
+    assert known.get(LINES).status_code == 200
+    # Another address is not affected.
+    other = APIClient(REMOTE_ADDR="10.9.8.7")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {'9' * 40}")
+    assert other.get(LINES).status_code == 401
