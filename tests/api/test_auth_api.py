@@ -48,6 +48,20 @@ def test_token_endpoint_is_throttled_per_client(db):
     assert body["code"] == "throttled" and body["extra"]["wait_seconds"] > 0
 
 
+def test_a_forged_forwarded_for_does_not_escape_the_token_throttle(db):
+    client = APIClient()
+    codes = [
+        client.post(
+            TOKEN_URL,
+            {"username": f"nobody{i}", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",  # a new "address" every time
+        ).status_code
+        for i in range(11)
+    ]
+    assert codes == [400] * 10 + [429]
+
+
 def test_repeated_wrong_passwords_lock_the_username_like_the_sign_in_page(
     agent_a, agent_b, settings
 ):

@@ -30,6 +30,7 @@ from kefu.core.api import (
 )
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.http import client_ip
+from kefu.core.throttling import ClientAddressMixin
 from kefu.org import selectors
 from kefu.org.models import DataScope, OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile
 from kefu.web.throttle import login_failed, login_locked, login_succeeded
@@ -296,7 +297,7 @@ class RoleViewSet(viewsets.GenericViewSet):
 # --- token login ------------------------------------------------------------------------
 
 
-class TokenThrottle(ScopedRateThrottle):
+class TokenThrottle(ClientAddressMixin, ScopedRateThrottle):
     """Scope `auth_token`: password guessing is throttled per client address."""
 
     default_rate = "10/min"

@@ -27,9 +27,9 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token, TokenProxy
-from rest_framework.throttling import BaseThrottle
 
 from kefu.core.cache import count_hit
+from kefu.core.http import client_ip
 
 TTL_SECONDS = 600  # a backstop for changes made behind the ORM's back
 
@@ -42,8 +42,7 @@ def _failures_key(request) -> tuple[str, float]:
     """The unknown-token counter of the request's client address for this minute, and the
     seconds the minute has left."""
     now = time.time()
-    address = BaseThrottle().get_ident(request)  # honours KEFU_NUM_PROXIES
-    return f"kefu:bad-token:{address}:{int(now // 60)}", 60 - now % 60
+    return f"kefu:bad-token:{client_ip(request)}:{int(now // 60)}", 60 - now % 60
 
 
 class CachedTokenAuthentication(authentication.TokenAuthentication):
