@@ -192,8 +192,9 @@ def test_every_order_gets_a_time_limit_from_the_fallback(clock, take_in, type_co
 def test_the_summary_kept_by_actions_is_what_the_monitors_bulk_sync_computes(
     clock, take_in, dispatch, handlers_a1
 ):
-    """Actions keep due_at/sla_state in Python, the monitor in one SQL UPDATE for many
-    orders: the lists' 预警/超时 queues must not depend on which one wrote last."""
+    """Actions keep due_at/sla_state from the clocks in hand, the monitor re-reads the live
+    clocks of many orders at once: the lists' 预警/超时 queues must not depend on which one
+    wrote last."""
     from kefu.sla.services import sync_orders
     from kefu.workorders.models import WorkOrder
 
@@ -208,5 +209,6 @@ def test_the_summary_kept_by_actions_is_what_the_monitors_bulk_sync_computes(
     by_actions = [stored(o) for o in orders]
     assert by_actions[0][0] is not None and by_actions[1] == (None, "")  # paused: no due
     WorkOrder.objects.filter(pk__in=[o.pk for o in orders]).update(due_at=None, sla_state="?")
-    sync_orders([o.pk for o in orders])
+    assert sync_orders([o.pk for o in orders]) == 2
     assert [stored(o) for o in orders] == by_actions
+    assert sync_orders([o.pk for o in orders]) == 0  # nothing changed: nothing written

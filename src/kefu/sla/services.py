@@ -26,13 +26,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -399,10 +398,19 @@ _WORST_FIRST = (
 )
 
 
-def order_summary(live: Iterable[SlaClock]) -> tuple[dt.datetime | None, str]:
+class _LiveClock(NamedTuple):
+    """What `order_summary` reads of a clock, as `sync_orders` loads it."""
+
+    due_at: dt.datetime | None
+    paused_at: dt.datetime | None
+    state: str
+    stopped_at: None = None
+
+
+def order_summary(live: Iterable[SlaClock | _LiveClock]) -> tuple[dt.datetime | None, str]:
     """An order's `due_at` and `sla_state` from its live (unstopped) clocks: the earliest
-    due time of a clock that is counting, and the worst state. `sync_orders` computes the
-    same in SQL for many orders at once."""
+    due time of a clock that is counting, and the worst state. The one definition: actions
+    apply it to the clocks in hand, the monitor through `sync_orders`."""
     live = [c for c in live if c.stopped_at is None]
     counting = [c.due_at for c in live if c.paused_at is None and c.due_at is not None]
     states = {c.state for c in live}
@@ -410,22 +418,40 @@ def order_summary(live: Iterable[SlaClock]) -> tuple[dt.datetime | None, str]:
     return min(counting, default=None), sla_state
 
 
-def sync_orders(order_ids: Iterable[int]) -> int:
-    """Copy the live clocks' summary onto the orders, in one UPDATE: `due_at` is the
-    earliest due time of a clock that is counting, `sla_state` the worst live state."""
-    live = SlaClock.objects.filter(order=OuterRef("pk"), stopped_at=None)
-    earliest = (
-        live.filter(paused_at=None, due_at__isnull=False).order_by("due_at").values("due_at")[:1]
-    )
-    return WorkOrder.objects.filter(pk__in=list(order_ids)).update(
-        due_at=Subquery(earliest),
-        sla_state=Case(
-            When(Exists(live.filter(state=ClockState.BREACHED)), then=Value(ORDER_BREACHED)),
-            When(Exists(live.filter(state=ClockState.WARNING)), then=Value(ORDER_WARNING)),
-            When(Exists(live.filter(state=ClockState.NO_CALENDAR)), then=Value(ORDER_ERROR)),
-            default=Value(""),
-        ),
-    )
+def sync_orders(
+    order_ids: Iterable[int], raises: dict[int, tuple[int, OrgUnit]] | None = None
+) -> int:
+    """Bring the orders' `due_at` / `sla_state` in line with their live clocks and apply
+    the escalations in `raises` (order id → (level, unit); a manual escalation that went
+    further stays); returns how many orders changed. Two reads and one UPDATE per changed
+    order, sent as one pipeline (executemany). Each order is written at most once, and not
+    at all if nothing changed: a write touches its twenty indexes (`due_at` is one of
+    them, so it is never a HOT update). The caller holds the orders' row locks."""
+    ids = list(order_ids)
+    raises = raises or {}
+    live: dict[int, list[_LiveClock]] = {pk: [] for pk in ids}
+    clocks = SlaClock.objects.filter(order_id__in=ids, stopped_at=None)
+    for order_id, *fields in clocks.values_list("order_id", "due_at", "paused_at", "state"):
+        live[order_id].append(_LiveClock(*fields))
+    names = ("due_at", "sla_state", "escalation_level", "escalated_to_id")
+    changed = []
+    for pk, *now in WorkOrder.objects.filter(pk__in=ids).values_list("pk", *names):
+        level, unit_id = now[2:]
+        if pk in raises and raises[pk][0] > level:
+            level, unit_id = raises[pk][0], raises[pk][1].pk
+        new = [*order_summary(live[pk]), level, unit_id]
+        if new != now:
+            changed.append([*new, pk])
+    if changed:
+        due = WorkOrder._meta.get_field("due_at")
+        for row in changed:
+            row[0] = due.get_db_prep_save(row[0], connection)
+        table = connection.ops.quote_name(WorkOrder._meta.db_table)
+        columns = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
+        with connection.cursor() as cursor:
+            # Table and column names come from the model, never from input.
+            cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", changed)  # noqa: S608
+    return len(changed)
 
 
 # --- the monitor ----------------------------------------------------------------------------
@@ -598,20 +624,16 @@ def _update_clocks(clocks: list[SlaClock]) -> None:
 def _write(steps: list[_Step]) -> None:
     """All of a batch's changes, set-based: one UPDATE of the clocks (only where they are
     still live and counting — a mismatch aborts the batch), one INSERT of events, one of
-    messages, one UPDATE per escalation level of the orders."""
+    messages, one write of each order that changed (its summary and escalation)."""
     _update_clocks([s.clock for s in steps])
     WorkOrderEvent.objects.bulk_create([s.event for s in steps if s.event is not None])
     notify_many([s.notice for s in steps if s.notice is not None])
-    raises: dict[tuple[int, Any], list[int]] = {}
+    raises: dict[int, tuple[int, OrgUnit]] = {}
     for s in steps:
-        if s.escalated_to is not None:
-            level, unit = s.escalated_to
-            raises.setdefault((level, unit), []).append(s.clock.order_id)
-    for (level, unit), order_ids in sorted(raises.items(), key=lambda item: item[0][0]):
-        # The order shows how far up it went; a manual escalation that went further stays.
-        WorkOrder.objects.filter(pk__in=order_ids, escalation_level__lt=level).update(
-            escalation_level=level, escalated_to=unit
-        )
+        order_id = s.clock.order_id
+        if s.escalated_to is not None and s.escalated_to[0] > raises.get(order_id, (-1,))[0]:
+            raises[order_id] = s.escalated_to
+    sync_orders({s.clock.order_id for s in steps}, raises)
 
 
 def _attach_related(clocks: list[SlaClock]) -> None:
@@ -686,7 +708,6 @@ def _monitor_batch(
                 steps.append(_Step(clock, "failed"))
     if steps:
         _write(steps)
-        sync_orders({s.clock.order_id for s in steps})
     counts.update(s.outcome for s in steps)
     return passed_over
 
