@@ -50,6 +50,19 @@ def test_warning_at_eighty_percent_tells_handler_and_owner_once(
     assert inbox("sla_warning", handlers_a1[0]) == 1
 
 
+def test_the_ladder_does_not_pull_down_a_manual_escalation_that_went_further(
+    clock, complaint, supervisor_a, org
+):
+    clock.set("2025-06-03 11:00")
+    assert sla_monitor_pass() == {"breached": 1}
+    WorkOrder.objects.filter(pk=complaint.pk).update(escalation_level=2, escalated_to=org["pref_a"])
+    clock.set("2025-06-03 12:00")  # the ladder's step to the county (level 1)
+    assert sla_monitor_pass() == {"escalated": 1}
+    order = WorkOrder.objects.get(pk=complaint.pk)
+    assert (order.escalation_level, order.escalated_to) == (2, org["pref_a"])
+    assert order.sla_state == "breached"
+
+
 def test_breach_climbs_the_ladder_one_step_per_interval(
     clock, complaint, handlers_a1, agent_a, supervisor_county, supervisor_a, org
 ):

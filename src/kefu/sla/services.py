@@ -435,13 +435,13 @@ def sync_orders(
         live[order_id].append(_LiveClock(*fields))
     names = ("due_at", "sla_state", "escalation_level", "escalated_to_id")
     changed = []
-    for pk, *now in WorkOrder.objects.filter(pk__in=ids).values_list("pk", *names):
-        level, unit_id = now[2:]
+    for pk, *stored in WorkOrder.objects.filter(pk__in=ids).values_list("pk", *names):
+        level, unit_id = stored[2:]
         if pk in raises and raises[pk][0] > level:
             level, unit_id = raises[pk][0], raises[pk][1].pk
-        new = [*order_summary(live[pk]), level, unit_id]
-        if new != now:
-            changed.append([*new, pk])
+        wanted = [*order_summary(live[pk]), level, unit_id]
+        if wanted != stored:
+            changed.append([*wanted, pk])
     if changed:
         due = WorkOrder._meta.get_field("due_at")
         for row in changed:
