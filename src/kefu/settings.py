@@ -301,3 +301,7 @@ KEFU_MAIL_FROM = os.environ.get("KEFU_MAIL_FROM", "")  # default: the SMTP user,
 # Generic HTTP SMS gateway: POST {"phone": "...", "text": "..."} as JSON, 2xx = accepted.
 KEFU_SMS_GATEWAY_URL = os.environ.get("KEFU_SMS_GATEWAY_URL", "")
 KEFU_SMS_GATEWAY_TOKEN = os.environ.get("KEFU_SMS_GATEWAY_TOKEN", "")  # sent as Bearer token
+# How messages to customers are signed (【…】) and the hotline they are told to call.
+# Unset: the name of the top unit of the org tree, and no hotline line.
+KEFU_ORG_NAME = os.environ.get("KEFU_ORG_NAME", "")
+KEFU_HOTLINE = os.environ.get("KEFU_HOTLINE", "")

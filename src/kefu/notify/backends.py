@@ -173,12 +173,30 @@ def send_email(message: Message) -> None:
         from_email=mail_from(),
         to=[message.address],
         connection=connection,
-        headers={"X-Kefu-Message": str(message.pk)},
+        headers={"X-Kefu-Message": str(message.pk), **thread_headers(message)},
     )
     try:
         mail.send()
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {config.host}:{config.port}: {exc}") from None
+
+
+# Headers a message may carry in payload["mail_headers"]: the reply to a customer's mail
+# answers in its thread (In-Reply-To/References), and the customer's answer goes back to
+# the intake mailbox (Reply-To).
+THREAD_HEADERS = ("In-Reply-To", "References", "Reply-To")
+
+
+def thread_headers(message: Message) -> dict[str, str]:
+    given = (message.payload or {}).get("mail_headers") or {}
+    if not isinstance(given, dict):
+        return {}
+    headers = {}
+    for name in THREAD_HEADERS:
+        value = " ".join(str(given.get(name) or "").split())  # no line breaks in a header
+        if value:
+            headers[name] = value[:2000]
+    return headers
 
 
 def webhook_signature(secret: str, body: bytes) -> str:

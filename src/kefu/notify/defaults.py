@@ -11,7 +11,8 @@ Context variables are generic so every caller fills the same names:
     note                                          free text from the actor
     outage.cause, outage.eta, outage.area         a mass outage
     count, topic, area, since                     a batch of similar complaints
-    hotline                                       the service hotline number
+    hotline, org_name                             to customers: the hotline, the signature
+    thread_subject                                a reply by e-mail: the customer's subject
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
 """
 
@@ -114,12 +115,14 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "查找并整改问题环节。",
     ),
     "wo_resolved_customer": (
-        "工单办结短信（客户）",
-        "工单已办结：{{ order.number }}",
+        "回复客户（短信/邮件）",
+        "{% if thread_subject %}回复：{{ thread_subject }}（工单 {{ order.number }}）"
+        "{% else %}工单已办结：{{ order.number }}{% endif %}",
         "尊敬的客户：您的工单 {{ order.number }}"
         "{% if order.title %}（{{ order.title }}）{% endif %}"
         "已处理完毕{% if note %}，处理结果：{{ note }}{% endif %}。"
-        "如有疑问请致电客服热线{% if hotline %} {{ hotline }}{% endif %}，感谢您的支持。",
+        "{% if hotline %}如有疑问请致电客服热线 {{ hotline }}，{% endif %}感谢您的支持。"
+        "{% if org_name %}【{{ org_name }}】{% endif %}",
     ),
 }
 

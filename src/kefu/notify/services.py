@@ -183,7 +183,14 @@ def notify(
         return []
     subject, body = render(tpl, context)
     now = timezone.now()
-    common = {"template": template, "subject": subject, "body": body, "payload": payload or {}}
+    common = {
+        "template": template,
+        "subject": subject,
+        "body": body,
+        "payload": payload or {},
+        # Due now by the services' clock (the field default is bound to the real one).
+        "next_attempt_at": now,
+    }
     rows: list[Message] = []
     seen: set[int] = set()
     for user in users:

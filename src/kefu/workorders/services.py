@@ -401,9 +401,12 @@ def _do_resolve(order, actor, data):
 
 
 def _do_reply(order, actor, data):
+    from kefu.workorders.customer_notice import reply_send
+
     order.reply = _text(data, "reply", required=True)
     order.replied_at = timezone.now()
-    return order.reply, {}
+    # The customer is told, in the same transaction (the outbox delivers after commit).
+    return order.reply, {"sent": reply_send(order=order, text=order.reply)}
 
 
 def _do_close(order, actor, data):

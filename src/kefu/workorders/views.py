@@ -402,8 +402,12 @@ EVENT_DETAIL_LABELS = {
 
 
 def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
+    from kefu.workorders.customer_notice import delivery_details
+
     rows = []
-    for event in selectors.order_timeline(order):
+    events = list(selectors.order_timeline(order))
+    deliveries = delivery_details(events)
+    for event in events:
         details = []
         for key, label in EVENT_DETAIL_LABELS.items():
             value = (event.data or {}).get(key)
@@ -414,6 +418,7 @@ def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
             details.append((label, value))
         if (event.data or {}).get("first_contact_resolution"):
             details.append((_("First contact"), _("resolved at first contact")))
+        details.extend(deliveries.get(event.pk, ()))
         rows.append(
             {
                 "event": event,
