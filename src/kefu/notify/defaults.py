@@ -6,7 +6,12 @@ deleted default comes back at the next migrate; to switch a notification off, un
 
 Context variables are generic so every caller fills the same names:
     order.number, order.title, order.type_name   the work order
-    due                                           time limit (datetime or text)
+    due                                           the resolution time limit 处理时限; in an
+                                                  SLA notice: the limit of its clock
+    first_contact_due                             the first-contact time limit 首次联系时限
+    clock, clock_kind                             an SLA notice: which limit (its name, code)
+    changes                                       the folded changes of one order, each
+                                                  {at, action, actor, note}
     actor_name                                    who did it
     note                                          free text from the actor
     outage.cause, outage.eta, outage.area         a mass outage
@@ -35,17 +40,22 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "将工单 {{ order.number }} 派给你处理。\n"
         "标题：{{ order.title }}\n"
         "{% if order.type_name %}类型：{{ order.type_name }}\n{% endif %}"
+        "{% if first_contact_due %}首次联系时限：{{ first_contact_due }}\n{% endif %}"
         "{% if due %}处理时限：{{ due }}\n{% endif %}"
         "{% if note %}派单说明：{{ note }}\n{% endif %}"
         "请及时接单处理。",
     ),
     "wo_changed": (
         "工单变动（首问负责人）",
-        "你首问的工单有变动：{{ order.number }}",
+        "你首问的工单有变动：{{ order.number }}"
+        "{% if changes|length > 1 %}（{{ changes|length }} 项）{% endif %}",
         "你是工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
         "的首问负责人，该工单有新的变动"
-        "{% if actor_name %}，操作人：{{ actor_name }}{% endif %}。\n"
-        "{% if note %}说明：{{ note }}\n{% endif %}"
+        "{% if changes %}：\n{% for c in changes %}· {{ c.at }} {{ c.action }}"
+        "{% if c.actor %}（{{ c.actor }}）{% endif %}{% if c.note %}：{{ c.note }}{% endif %}\n"
+        "{% endfor %}"
+        "{% else %}{% if actor_name %}，操作人：{{ actor_name }}{% endif %}。\n"
+        "{% if note %}说明：{{ note }}\n{% endif %}{% endif %}"
         "请跟踪处理进展，必要时与客户沟通。",
     ),
     "wo_customer_message": (
@@ -61,6 +71,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "催办：{{ order.number }} {{ order.title }}",
         "{% if actor_name %}{{ actor_name }}{% else %}客户{% endif %}"
         "催办了工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}。\n"
+        "{% if first_contact_due %}首次联系时限：{{ first_contact_due }}\n{% endif %}"
         "{% if due %}处理时限：{{ due }}\n{% endif %}"
         "{% if note %}催办说明：{{ note }}\n{% endif %}"
         "请尽快处理并反馈进展。",
@@ -78,21 +89,25 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "即将超时预警",
         "即将超时：{{ order.number }} {{ order.title }}",
         "事前预警：工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
-        "{% if due %}将于 {{ due }} 到达处理时限{% else %}即将到达处理时限{% endif %}，"
-        "请抓紧处理，避免超时。",
+        "{% if due %}将于 {{ due }} 到达{{ clock|default:'处理时限' }}"
+        "{% else %}即将到达{{ clock|default:'处理时限' }}{% endif %}，"
+        "{% if clock_kind == 'first_contact' %}请尽快联系客户{% else %}请抓紧处理{% endif %}，"
+        "避免超时。",
     ),
     "sla_breached": (
         "工单已超时",
         "已超时：{{ order.number }} {{ order.title }}",
         "工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
-        "已超过处理时限{% if due %}（时限 {{ due }}）{% endif %}，"
-        "请立即处理，并在办结时说明超时原因。",
+        "已超过{{ clock|default:'处理时限' }}{% if due %}（时限 {{ due }}）{% endif %}，"
+        "{% if clock_kind == 'first_contact' %}请立即联系客户{% else %}请立即处理{% endif %}，"
+        "并在办结时说明超时原因。",
     ),
     "sla_escalated": (
         "超时升级",
         "超时升级：{{ order.number }} {{ order.title }}",
         "工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
-        "超时未办结，已按规定升级到你处{% if due %}（原时限 {{ due }}）{% endif %}。\n"
+        "已超过{{ clock|default:'处理时限' }}，已按规定升级到你处"
+        "{% if due %}（原时限 {{ due }}）{% endif %}。\n"
         "{% if note %}说明：{{ note }}\n{% endif %}"
         "请督促责任单位尽快办结。",
     ),

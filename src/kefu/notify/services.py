@@ -215,6 +215,57 @@ def notify(
     return _save(rows, dedupe_key)
 
 
+# Changes to one thing within this long fold into one unread notification.
+FOLD_WINDOW = timedelta(minutes=5)
+FOLD_MAX = 20  # changes listed in one folded notification (the latest)
+
+
+@transaction.atomic
+def notify_folded(
+    *,
+    template: str,
+    context: dict[str, Any],
+    user,
+    fold_key: str,
+    change: dict[str, Any],
+    window: timedelta = FOLD_WINDOW,
+) -> Message | None:
+    """Tell `user` of one `change` to the thing `fold_key` names (e.g. "wo:42"), folded:
+    while the user's last such notification is unread and younger than `window`, the
+    change is added to it instead of writing a new one. The template gets the list of
+    changes as `changes` (oldest first). Returns the inbox message, None if not sent."""
+    if not user.is_active:
+        return None
+    now = timezone.now()
+    existing = (
+        Message.objects.select_for_update()
+        .filter(
+            recipient=user,
+            channel=Channel.INBOX,
+            template=template,
+            read_at__isnull=True,
+            created_at__gte=now - window,
+            payload__fold=fold_key,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    changes = [*((existing.payload or {}).get("changes", []) if existing else []), change]
+    changes = changes[-FOLD_MAX:]
+    context = {**context, "changes": changes}
+    payload = {"fold": fold_key, "changes": changes}
+    if existing is None:
+        rows = notify(template=template, context=context, users=[user], payload=payload)
+        return next((r for r in rows if r.channel == Channel.INBOX), None)
+    tpl = _template(template)
+    if not tpl.is_active:
+        return None
+    existing.subject, existing.body = render(tpl, context)
+    existing.payload = payload
+    existing.save(update_fields=["subject", "body", "payload"])
+    return existing
+
+
 @transaction.atomic
 def notify_webhooks(
     *, event: str, payload: dict[str, Any], dedupe_key: str | None = None

@@ -34,6 +34,14 @@ class ClockKind(models.TextChoices):
     REPLY = "reply", _("Reply to customer")  # 回复时限
 
 
+# What notifications call each clock's limit: a first-contact breach is no 处理时限.
+LIMIT_NAMES = {
+    ClockKind.FIRST_CONTACT: _("first-contact time limit"),  # 首次联系时限
+    ClockKind.RESOLUTION: _("resolution time limit"),  # 处理时限
+    ClockKind.REPLY: _("reply time limit"),  # 回复时限
+}
+
+
 class ClockState(models.TextChoices):
     """A clock's state. Pausing (挂起) is not a state: `paused_at` is set on a clock in any
     running state, so a breached clock stays breached while the order is suspended."""

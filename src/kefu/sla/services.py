@@ -42,6 +42,7 @@ from kefu.org.models import OrgUnit
 from kefu.sla.clock_math import deadline, shift_past_pause
 from kefu.sla.models import (
     LADDER_STEPS,
+    LIMIT_NAMES,
     ClockKind,
     ClockState,
     SlaClock,
@@ -475,7 +476,14 @@ def _responsible(order: WorkOrder) -> list:
 
 
 def _notice(template: str, clock: SlaClock, users: list, key: str, note: str = "") -> Notice:
-    context = {"order": _order_context(clock.order), "due": _local(clock.due_at), "note": note}
+    context = {
+        "order": _order_context(clock.order),
+        "due": _local(clock.due_at),
+        "note": note,
+        # Which limit this is: each notice names its own clock.
+        "clock": LIMIT_NAMES[clock.kind],
+        "clock_kind": clock.kind,
+    }
     return Notice(template, context, users, dedupe_key=f"sla:{clock.pk}:{key}")
 
 

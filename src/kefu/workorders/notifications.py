@@ -1,6 +1,7 @@
 """Who hears of a work-order change (through the notify outbox, in the same transaction).
 
-首问负责制: the owner of record hears of every change someone else makes until closure.
+首问负责制: the owner of record hears of every change someone else makes until closure;
+changes within a few minutes fold into one unread notification (notify_folded).
 The person an order is assigned to hears of the assignment; urging, supervision and the
 customer's own messages (an e-mailed reply) reach the handler (or, with nobody assigned
 yet, the handling unit's handlers).
@@ -9,8 +10,9 @@ yet, the handling unit's handlers).
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from kefu.notify.services import notify
+from kefu.notify.services import notify, notify_folded
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
 from kefu.workorders.services import action_label
 
@@ -22,8 +24,20 @@ _TO_HANDLER = {
 }
 
 
+def _due_by_clock(order: WorkOrder) -> dict:
+    """The live clocks' limits by kind: a notice names each limit by its own clock (the
+    order's `due_at` is the earliest of them, often the first-contact limit)."""
+    from kefu.sla.models import SlaClock
+
+    rows = SlaClock.objects.filter(order_id=order.pk, stopped_at__isnull=True).values_list(
+        "kind", "due_at"
+    )
+    return {kind: due for kind, due in rows if due is not None}
+
+
 def _context(order: WorkOrder, event: WorkOrderEvent) -> dict:
     actor = event.actor
+    due = _due_by_clock(order)
     return {
         "order": {
             "number": order.number,
@@ -34,7 +48,20 @@ def _context(order: WorkOrder, event: WorkOrderEvent) -> dict:
         "action": action_label(event.action),
         "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
         "note": event.note,
-        "due": order.due_at,
+        "due": due.get("resolution"),
+        "first_contact_due": due.get("first_contact"),
+        "reply_due": due.get("reply"),
+    }
+
+
+def _change(event: WorkOrderEvent, context: dict) -> dict:
+    """One line of the owner's folded notification."""
+    note = event.note or ""
+    return {
+        "at": timezone.localtime(event.created_at).strftime("%H:%M"),
+        "action": context["action"],
+        "actor": context["actor_name"],
+        "note": note if len(note) <= 200 else note[:199] + "…",
     }
 
 
@@ -51,7 +78,13 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
     owner = order.owner
     if event.action != "create" and owner is not None and event.actor_id != owner.pk:
         context = _context(order, event)
-        notify(template="wo_changed", context=context, users=[owner])
+        notify_folded(
+            template="wo_changed",
+            context=context,
+            user=owner,
+            fold_key=f"wo:{order.pk}",
+            change=_change(event, context),
+        )
     template = _TO_HANDLER.get(event.action)
     if event.action == "note" and (event.data or {}).get("from_customer"):
         template = "wo_customer_message"
