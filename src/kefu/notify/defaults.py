@@ -14,7 +14,9 @@ Context variables are generic so every caller fills the same names:
                                                   {at, action, actor, note}
     actor_name                                    who did it
     note                                          free text from the actor
-    outage.cause, outage.eta, outage.area         a mass outage
+    outage.cause, outage.eta, outage.restored     a mass outage, as customers are told it
+                                                  (outage.area: optional wording of the area
+                                                  for customers; never an internal unit name)
     count, topic, area, since                     a batch of similar complaints
     hotline, org_name                             to customers: the hotline, the signature
     thread_subject                                a reply by e-mail: the customer's subject
@@ -112,13 +114,28 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "请督促责任单位尽快办结。",
     ),
     "outage_notice": (
-        "大面积故障通知",
+        "大面积故障通知（客户）",
         "故障通知",
         "尊敬的客户：{% if outage.area %}{{ outage.area }}{% else %}您所在区域{% endif %}"
         "{% if outage.cause %}因{{ outage.cause }}{% endif %}出现服务故障，"
         "我们正在全力抢修"
         "{% if outage.eta %}，预计 {{ outage.eta }} 前恢复{% endif %}。"
-        "由此给您带来的不便，敬请谅解。",
+        "由此给您带来的不便，敬请谅解。{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "outage_eta_changed": (
+        "故障恢复时间调整（客户）",
+        "故障恢复时间调整",
+        "尊敬的客户：您所在区域的服务故障仍在抢修中"
+        "{% if outage.eta %}，预计恢复时间调整为 {{ outage.eta }}{% endif %}。"
+        "由此给您带来的不便，敬请谅解。{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "outage_restored_customer": (
+        "故障已恢复（客户）",
+        "故障已恢复",
+        "尊敬的客户：您所在区域的服务故障"
+        "{% if outage.restored %}已于 {{ outage.restored }} {% else %}已{% endif %}恢复。"
+        "{% if hotline %}如仍有问题请致电客服热线 {{ hotline }}，{% else %}如仍有问题请联系我们，"
+        "{% endif %}感谢您的耐心等待。{% if org_name %}【{{ org_name }}】{% endif %}",
     ),
     "complaint_batch_alert": (
         "批量投诉预警",

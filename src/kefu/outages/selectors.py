@@ -130,8 +130,10 @@ def outage_orders(outage: Outage, *, viewer=None) -> QuerySet[WorkOrder]:
     return qs.select_related("order_type", "area_unit", "customer", "outage_link").order_by("-id")
 
 
-def outage_candidate_orders(outage: Outage, *, viewer, limit: int = 50) -> list[WorkOrder]:
-    """Open fault reports in the outage's areas not linked yet, for one-click linking."""
+def outage_candidate_orders(outage: Outage, *, viewer, limit: int = 500) -> list[WorkOrder]:
+    """Every open fault report in the outage's areas not linked yet, for one-click linking,
+    oldest first: also those taken in before the outage was registered or before its
+    recorded start (customers call before the field side confirms the outage)."""
     if outage.status != OutageStatus.ACTIVE:
         return []
     from kefu.workorders.selectors import work_orders_visible
@@ -144,11 +146,10 @@ def outage_candidate_orders(outage: Outage, *, viewer, limit: int = 50) -> list[
         order_type__is_fault=True,
         status__in=list(OPEN),
         outage_link__isnull=True,
-        created_at__gte=outage.started_at,
     )
     if outage.business_line_id is not None:
         qs = qs.filter(Q(business_line__isnull=True) | Q(business_line=outage.business_line_id))
-    return list(qs.select_related("order_type", "area_unit", "customer").order_by("-id")[:limit])
+    return list(qs.select_related("order_type", "area_unit", "customer").order_by("id")[:limit])
 
 
 def outages_report_pending(*, viewer) -> QuerySet[Outage]:

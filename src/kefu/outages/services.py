@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.notify.customer import clause, customer_context
 from kefu.notify.services import notify, notify_webhooks
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
@@ -115,6 +116,46 @@ def _public(outage: Outage) -> dict[str, Any]:
     }
 
 
+def _for_customer(outage: Outage, order: WorkOrder) -> dict[str, Any]:
+    """What a customer's SMS says of an outage: a letter, so no internal unit names (the
+    areas are org units), sentences ended once, signed with the organisation's name."""
+    return customer_context(
+        outage={
+            "cause": clause(outage.cause),
+            "eta": _local(outage.expected_restore_at),
+            "restored": _local(outage.restored_at),
+        },
+        order={"number": order.number},
+    )
+
+
+def _tell_customers(outage: Outage, *, template: str, key: str) -> int:
+    """Text again every customer told of the outage (its linked orders whose customer
+    was notified): the restore time changed, or the outage is over. `key` names the
+    news, so a repeated call texts nobody twice. Returns how many were texted."""
+    links = (
+        OutageLink.objects.filter(outage=outage, customer_notified=True)
+        .select_related("work_order__customer")
+        .order_by("work_order_id")
+    )
+    told = 0
+    for link in links:
+        order = link.work_order
+        phone = _customer_phone(order)
+        if not phone:
+            continue
+        notify(
+            template=template,
+            context=_for_customer(outage, order),
+            addresses=[phone],
+            channel="sms",
+            payload={"outage": outage.pk, "order": order.pk},
+            dedupe_key=f"outage-{key}:{outage.pk}:{order.pk}",
+        )
+        told += 1
+    return told
+
+
 def _check_times(started_at: datetime, expected_restore_at: datetime | None) -> None:
     if expected_restore_at is None:
         raise ValidationFailed.for_fields({"expected_restore_at": [_("This field is required.")]})
@@ -194,6 +235,7 @@ def outage_update(*, actor, outage: Outage, changes: dict[str, Any]) -> Outage:
         outage.title = _text(changes["title"], "title", required=True, max_length=TITLE_MAX)
     if "cause" in changes:
         outage.cause = _text(changes["cause"], "cause", required=True)
+    eta_before = outage.expected_restore_at
     if "expected_restore_at" in changes:
         eta = _aware(changes["expected_restore_at"], "expected_restore_at")
         _check_times(outage.started_at, eta)
@@ -201,6 +243,13 @@ def outage_update(*, actor, outage: Outage, changes: dict[str, Any]) -> Outage:
     if "is_major" in changes:
         outage.is_major = bool(changes["is_major"])
     outage.save()
+    if outage.expected_restore_at != eta_before:
+        # The customers told of the outage hear of the new restore time.
+        _tell_customers(
+            outage,
+            template="outage_eta_changed",
+            key=f"eta:{outage.expected_restore_at.isoformat()}",
+        )
     return outage
 
 
@@ -270,7 +319,7 @@ def outage_link_order(*, actor, outage: Outage, order: WorkOrder) -> OutageLink:
     if phone:
         notify(
             template="outage_notice",
-            context={"outage": _public(outage), "order": {"number": order.number}},
+            context=_for_customer(outage, order),
             addresses=[phone],
             channel="sms",
             payload={"outage": outage.pk, "order": order.pk},
@@ -330,6 +379,8 @@ def _resolve_linked(outage: Outage, links) -> list[WorkOrder]:
 
 
 def _announce_restored(outage: Outage, orders: int) -> None:
+    """Customers told of the outage hear that it is over; webhooks get the restore."""
+    _tell_customers(outage, template="outage_restored_customer", key="restored-sms")
     notify_webhooks(
         event="outage.restored",
         payload={

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -80,6 +81,15 @@ def active_outages(unit: OrgUnit | None) -> list[Any]:
     except ImportError:
         return []
     return list(active_outages_for_unit(unit))
+
+
+def linkable_outages(order: WorkOrder) -> list[Any]:
+    """Active outages a new fault report fits (its area, its line), to suggest linking."""
+    try:
+        from kefu.outages.selectors import outages_for_order
+    except ImportError:
+        return []
+    return list(outages_for_order(order))
 
 
 def sla_clocks(order: WorkOrder) -> list[dict[str, Any]]:
@@ -191,6 +201,22 @@ def workbench(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Work order %(number)s accepted.") % {"number": order.number}
             )
+            for outage in linkable_outages(order):
+                # At intake: a fault report from an affected area is suggested for linking.
+                messages.warning(
+                    request,
+                    _(
+                        "The customer's area is affected by the mass outage “%(title)s” "
+                        "(expected restore %(eta)s): link this order to it under “Active "
+                        "outages in the area”, and the customer is texted."
+                    )
+                    % {
+                        "title": outage.title,
+                        "eta": timezone.localtime(outage.expected_restore_at).strftime(
+                            "%Y-%m-%d %H:%M"
+                        ),
+                    },
+                )
             return redirect("workorders:workorder_detail", number=order.number)
 
     can_search = user.has_perm("customers.view_customer")
