@@ -86,6 +86,32 @@ def countdown(order: WorkOrder, *, now: dt.datetime | None = None) -> list[dict[
     return out
 
 
+def clocks_finished(order: WorkOrder) -> list[dict[str, Any]]:
+    """The order's clocks that ended met (按时完成) or late (超时完成), shaped like
+    `countdown`'s rows (no time left; `stopped_at` when they ended): they stay on the
+    order page beside the live ones."""
+    out = []
+    finished = clocks_for(order).filter(
+        stopped_at__isnull=False, state__in=(ClockState.MET, ClockState.LATE)
+    )
+    for clock in finished:
+        out.append(
+            {
+                "id": clock.pk,
+                "kind": clock.kind,
+                "kind_display": str(ClockKind(clock.kind).label),
+                "state": clock.state,
+                "state_display": str(ClockState(clock.state).label),
+                "due_at": clock.due_at,
+                "warn_at": clock.warn_at,
+                "paused": False,
+                "remaining_seconds": None,
+                "stopped_at": clock.stopped_at,
+            }
+        )
+    return out
+
+
 class Calendars:
     """Business calendars by name, read once per unit of work (a hook call, a monitor pass):
     building cn-standard reads the admin's table and 23 years of seed data."""

@@ -968,6 +968,59 @@ class Generator:
             o["sla_state"] = ""
 
 
+def demo_clocks(o: dict, code: str, now: datetime) -> list[dict]:
+    """The SLA clocks 时限 of one replayed order, by the same wall-clock rule as `_sla`, so a
+    demo order shows its limits like a real one: first contact and resolution, met
+    (按时完成) or late (超时完成) once done, else running, warning or breached. A breached
+    demo clock has climbed its ladder already (no escalation storm when the monitor first
+    runs); a running one is looked at by the monitor at its warning or due time."""
+    if o["status"] == State.CANCELLED:
+        return []
+    contact_h, resolve_h = LIMITS.get(code, (None, 72))
+    created = o["created_at"]
+    clocks = []
+    for kind, hours, done in (
+        ("first_contact", contact_h, o["first_contact_at"]),
+        ("resolution", resolve_h, o["resolved_at"]),
+    ):
+        if not hours:
+            continue
+        due = created + timedelta(hours=hours)
+        warn = created + timedelta(hours=hours * (1 - WARNING_SHARE))
+        clock = {
+            "order_id": o["id"],
+            "kind": kind,
+            "calendar": "24x7",
+            "budget_minutes": int(hours * 60),
+            "warn_ratio": 1 - WARNING_SHARE,
+            "escalation_minutes": 60,
+            "started_at": created,
+            "due_at": due,
+            "warn_at": warn,
+            "pauses": [],
+            "stopped_at": None,
+            "breached_at": None,
+            "escalation_step": 0,
+            "next_step_at": None,
+            "next_check_at": None,
+            "problem": "",
+        }
+        late = (done or now) > due
+        if late:
+            clock["breached_at"] = due
+        if done is not None:
+            clock["stopped_at"] = done
+            clock["state"] = "late" if late else "met"
+        elif late:
+            clock["state"], clock["escalation_step"] = "breached", 3
+        elif now >= warn:
+            clock["state"], clock["next_check_at"] = "warning", due
+        else:
+            clock["state"], clock["next_check_at"] = "running", warn
+        clocks.append(clock)
+    return clocks
+
+
 _TZ = ZoneInfo(settings.TIME_ZONE)
 _OPEN = {str(s) for s in (State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS,
                           State.SUSPENDED, State.RETURNED, State.REOPENED)}  # fmt: skip
@@ -1110,19 +1163,25 @@ def demo_work_orders_create(
     world = World.load()
     generator = Generator(world, seed=seed, count=count, days=days, now=now or timezone.now())
     created = events = 0
+    from kefu.sla.models import SlaClock
+
     order_writer, event_writer = RowWriter(WorkOrder), RowWriter(WorkOrderEvent, with_pk=False)
+    clock_writer = RowWriter(SlaClock, with_pk=False)
+    codes = {t.pk: t.code for t in WorkOrderType.objects.all()}
     with transaction.atomic():
         lives = iter(generator)
         while batch := list(itertools.islice(lives, BATCH)):
             ids = _next_ids(len(batch))
-            rows = []
+            rows, clocks = [], []
             for life in batch:
                 number(life.o, next(ids))
                 for event in life.events:
                     event["order_id"] = life.o["id"]
                 rows.extend(life.events)
+                clocks.extend(demo_clocks(life.o, codes[life.o["order_type_id"]], generator.now))
             created += order_writer.write(life.o for life in batch)
             events += event_writer.write(rows)
+            clock_writer.write(clocks)
             if progress:
                 progress(str(_("Work orders")), created, count)
         for unit_id, user_id in generator.rr_cursor.items():

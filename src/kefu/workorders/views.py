@@ -93,13 +93,14 @@ def linkable_outages(order: WorkOrder) -> list[Any]:
 
 
 def sla_clocks(order: WorkOrder) -> list[dict[str, Any]]:
-    """The order's live time-limit clocks 时限 (first contact, resolution, reply) as
+    """The order's time-limit clocks 时限 (first contact, resolution, reply) as
     kefu.sla.selectors.countdown gives them, if the SLA app is installed."""
     try:
-        from kefu.sla.selectors import countdown
+        from kefu.sla.selectors import clocks_finished, countdown
     except ImportError:
         return []
-    return list(countdown(order))
+    # The live clocks and those that ended met or late (按时完成 / 超时完成), in order.
+    return sorted([*countdown(order), *clocks_finished(order)], key=lambda c: c["id"])
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@
     return {
       left: d.left || "",
       over: d.over || "-",
+      breached: d.breached || d.over || "-",
       day: d.day || "d",
     };
   }
@@ -42,11 +43,15 @@
       if (isNaN(due)) continue;
       var seconds = Math.round((due - now) / SECOND);
       var overdue = seconds < 0;
+      var breached = node.getAttribute("data-state") === "breached";
       var text = (overdue ? t.over : t.left) + " " + formatSpan(Math.abs(seconds), t.day);
+      // An order overdue on one clock (a missed first contact) whose next limit is still
+      // ahead is overdue, red, and never shows "time left".
+      if (breached && !overdue) text = t.breached;
       var label = node.querySelector(".countdown-text") || node;
       if (label.textContent !== text) label.textContent = text;
       // Breached by the SLA monitor stays red even if the next deadline is still ahead.
-      node.classList.toggle("is-overdue", overdue || node.getAttribute("data-state") === "breached");
+      node.classList.toggle("is-overdue", overdue || breached);
     }
   }
 
