@@ -70,9 +70,9 @@ def test_org_tree_query_count_is_fixed_whatever_the_tree_size(
     client.force_login(admin_user)
     url = reverse("web:org_tree")
     client.get(url)  # warm the session and the cached permissions and scope
-    # session, user, and one query for the units with their direct staff counts — none
-    # per unit
-    with django_assert_num_queries(3):
+    # session, user, the unread count in the menu, and one query for the units with their
+    # direct staff counts — none per unit
+    with django_assert_num_queries(4):
         small = client.get(url)
     for i in range(12):
         team = org_services.org_unit_create(
@@ -81,7 +81,7 @@ def test_org_tree_query_count_is_fixed_whatever_the_tree_size(
         make_user(f"new_agent{i}", team, "agent")
     # The org tree changed: the viewer's permissions, scope and staff profile are read
     # again (kefu.org.actor), three queries more.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         large = client.get(url)
     assert len(large.context["rows"]) == len(small.context["rows"]) + 12
     assert _counts(large)[org["county_b2"].pk] == (0, 12)

@@ -17,7 +17,8 @@ Context variables are generic so every caller fills the same names:
     outage.cause, outage.eta, outage.restored     a mass outage, as customers are told it
                                                   (outage.area: optional wording of the area
                                                   for customers; never an internal unit name)
-    count, topic, area, since                     a batch of similar complaints
+    count, topic, area, since, orders             a batch of similar complaints (orders:
+                                                  their numbers)
     hotline, org_name                             to customers: the hotline, the signature
     thread_subject                                a reply by e-mail: the customer's subject
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
@@ -143,6 +144,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{% if since %}自 {{ since }} 以来，{% endif %}{% if area %}{{ area }}{% endif %}"
         "已收到 {{ count }} 张{% if topic %}“{{ topic }}”{% endif %}同类投诉工单，"
         "可能是批量投诉。\n"
+        "{% if orders %}涉及工单：{{ orders }}\n{% endif %}"
         "建议启动流程穿越：由管理人员以客户身份走一遍受理、派单、处理、回访全流程，"
         "查找并整改问题环节。",
     ),

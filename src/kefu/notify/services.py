@@ -228,6 +228,7 @@ def notify_folded(
     user,
     fold_key: str,
     change: dict[str, Any],
+    payload: dict[str, Any] | None = None,
     window: timedelta = FOLD_WINDOW,
 ) -> Message | None:
     """Tell `user` of one `change` to the thing `fold_key` names (e.g. "wo:42"), folded:
@@ -253,7 +254,7 @@ def notify_folded(
     changes = [*((existing.payload or {}).get("changes", []) if existing else []), change]
     changes = changes[-FOLD_MAX:]
     context = {**context, "changes": changes}
-    payload = {"fold": fold_key, "changes": changes}
+    payload = {**(payload or {}), "fold": fold_key, "changes": changes}
     if existing is None:
         rows = notify(template=template, context=context, users=[user], payload=payload)
         return next((r for r in rows if r.channel == Channel.INBOX), None)

@@ -191,6 +191,26 @@ def complaint_alert_list(*, viewer, filters: dict | None = None):
     return qs.order_by("-created_at", "-id")
 
 
+def complaint_alert_orders(alert: ComplaintBatchAlert, *, viewer, limit: int = 50):
+    """The complaints an alert counts (its category, its county, since its window start,
+    cancelled ones left out), oldest first, those the viewer may see."""
+    from kefu.workorders.selectors import work_orders_visible
+
+    return list(
+        work_orders_visible(viewer)
+        .filter(
+            is_complaint=True,
+            category_id=alert.category_id,
+            area_unit__path__startswith=alert.area.path,
+            created_at__gt=alert.window_start,
+            created_at__lte=alert.last_complaint_at,
+        )
+        .exclude(status="cancelled")
+        .only("pk", "number", "title", "created_at")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
 def complaint_alert_get(*, viewer, pk: int) -> ComplaintBatchAlert:
     alert = complaint_alerts_visible(viewer).filter(pk=pk).first()
     if alert is None:

@@ -288,7 +288,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     alerts = selectors.complaint_alert_list(
         viewer=request.user, filters={"open": "1" if only_open else ""}
     )
-    context = {"page": page_of(alerts, request.GET.get("page")), "only_open": only_open}
+    page = page_of(alerts, request.GET.get("page"))
+    for alert in page.rows:  # each alert links to the complaints it counts
+        alert.orders = selectors.complaint_alert_orders(alert, viewer=request.user)
+    context = {"page": page, "only_open": only_open}
     if request.htmx:
         return render(request, "outages/partials/_alert_rows.html", context)
     return render(request, "outages/alert_list.html", context)

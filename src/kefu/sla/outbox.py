@@ -42,6 +42,7 @@ class Notice:
     context: dict[str, Any]
     users: list = field(default_factory=list)
     dedupe_key: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)  # e.g. the order's url
 
 
 def notify_many(notices: list[Notice]) -> int:
@@ -72,7 +73,13 @@ def notify_many(notices: list[Notice]) -> int:
             context = Context(notice.context, autoescape=False)
             subject = " ".join(subject_tpl.render(context).split())[:SUBJECT_MAX]
             body = body_tpl.render(context).strip()
-            common = {"template": notice.template, "subject": subject, "body": body}
+            common = {
+                "template": notice.template,
+                "subject": subject,
+                "body": body,
+                "payload": notice.payload,
+                "next_attempt_at": now,  # due by the services' clock, as notify() does
+            }
             seen: set[int] = set()
             for user in notice.users:
                 if not user.is_active or user.pk in seen:

@@ -484,7 +484,10 @@ def _notice(template: str, clock: SlaClock, users: list, key: str, note: str = "
         "clock": LIMIT_NAMES[clock.kind],
         "clock_kind": clock.kind,
     }
-    return Notice(template, context, users, dedupe_key=f"sla:{clock.pk}:{key}")
+    from kefu.workorders.notifications import order_link
+
+    payload = order_link(clock.order)
+    return Notice(template, context, users, dedupe_key=f"sla:{clock.pk}:{key}", payload=payload)
 
 
 def _escalation_event(clock: SlaClock, *, step: int, unit, users: list, note: str):

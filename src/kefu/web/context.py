@@ -51,7 +51,12 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append(_item(name, url, label, _active(current, name)))
+        item = _item(name, url, label, _active(current, name))
+        if name == "notify:inbox":
+            from kefu.notify.selectors import unread_count
+
+            item["count"] = unread_count(user)  # the unread count beside 我的通知
+        items.append(item)
     if user.is_staff:
         # Org units, staff, roles, tiers and thresholds are managed in the admin site.
         items.append(_item("admin:index", reverse("admin:index"), _("Administration"), False))

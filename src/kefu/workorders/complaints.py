@@ -192,11 +192,21 @@ def complaint_batch_check(
             alert.save()
     except IntegrityError:
         return None
-    _notify_alert(alert, order)
+    numbers = list(
+        complaints.filter(created_at__gt=start)
+        .order_by("created_at", "id")
+        .values_list("number", flat=True)[:ALERT_ORDERS_LISTED]
+    )
+    _notify_alert(alert, order, numbers)
     return alert
 
 
-def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder) -> None:
+ALERT_ORDERS_LISTED = 20  # order numbers named in the alert notification
+
+
+def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder, numbers: list[str]) -> None:
+    from django.urls import reverse
+
     category = order.category
     notify(
         template="complaint_batch_alert",
@@ -205,6 +215,7 @@ def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder) -> None:
             "count": alert.count,
             "since": alert.window_start,
             "area": alert.area.name,
+            "orders": "、".join(numbers),
         },
         users=area_supervisors(alert.area),
         payload={
@@ -212,6 +223,9 @@ def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder) -> None:
             "category": category.code,
             "area": alert.area_id,
             "count": alert.count,
+            "orders": numbers,
+            # The alert lists and links the complaints it counts.
+            "url": reverse("outages:alert_list") + f"#alert-{alert.pk}",
         },
         dedupe_key=f"complaint-batch:{alert.pk}",
     )

@@ -10,6 +10,7 @@ yet, the handling unit's handlers).
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from kefu.notify.services import notify, notify_folded
@@ -73,6 +74,11 @@ def _unit_handlers(order: WorkOrder):
     return list(get_user_model().objects.filter(pk__in=handlers_in(order.handling_unit)))
 
 
+def order_link(order: WorkOrder) -> dict:
+    """The payload that makes an inbox message link to its order."""
+    return {"order": order.pk, "url": reverse("workorders:workorder_detail", args=[order.number])}
+
+
 def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) -> None:
     context = None
     owner = order.owner
@@ -84,6 +90,7 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
             user=owner,
             fold_key=f"wo:{order.pk}",
             change=_change(event, context),
+            payload=order_link(order),
         )
     template = _TO_HANDLER.get(event.action)
     if event.action == "note" and (event.data or {}).get("from_customer"):
@@ -95,4 +102,9 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
     if event.action in ("dispatch", "transfer") and not order.handler_id:
         return  # a unit queue: the unit's people see it in their queue, nobody is paged
     if recipients:
-        notify(template=template, context=context or _context(order, event), users=recipients)
+        notify(
+            template=template,
+            context=context or _context(order, event),
+            users=recipients,
+            payload=order_link(order),
+        )

@@ -508,8 +508,15 @@ def _detail_context(
         and user.has_perm("customers.view_customer")
         and customer_selectors.customers_visible(user).filter(pk=customer.pk).exists()
     )
+    repeat_of = None
+    if order.is_repeat:
+        # The repeat-complaint badge links to the complaint it repeats (when visible).
+        created = order.events.filter(action="create").values_list("data", flat=True).first()
+        number = (created or {}).get("repeat_of")
+        repeat_of = {"number": number, "visible": visible.filter(number=number).exists()}
     return {
         "order": order,
+        "repeat_of": repeat_of,
         "status_label": _status_label(order.status),
         "next_step": next_step_text(order),
         "action_forms": forms,

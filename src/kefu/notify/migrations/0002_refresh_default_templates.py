@@ -2,8 +2,8 @@
 """Default templates an administrator never edited get the new default text: each SLA
 notice names its own clock (a first-contact breach is no 处理时限), a dispatch gives the
 first-contact and the resolution limits, the owner's notice lists folded changes, and the
-reply to the customer and the outage notice are signed letters. Edited templates are left
-alone."""
+reply to the customer and the outage notice are signed letters, a batch alert names its
+orders. Edited templates are left alone."""
 
 from django.db import migrations
 
@@ -36,6 +36,10 @@ PREVIOUS = {
     'outage_notice': (
         '故障通知',
         '尊敬的客户：{% if outage.area %}{{ outage.area }}{% else %}您所在区域{% endif %}{% if outage.cause %}因{{ outage.cause }}{% endif %}出现服务故障，我们正在全力抢修{% if outage.eta %}，预计 {{ outage.eta }} 前恢复{% endif %}。由此给您带来的不便，敬请谅解。',
+    ),
+    'complaint_batch_alert': (
+        '批量投诉预警：{% if topic %}{{ topic }} {% endif %}{{ count }} 张',
+        '{% if since %}自 {{ since }} 以来，{% endif %}{% if area %}{{ area }}{% endif %}已收到 {{ count }} 张{% if topic %}“{{ topic }}”{% endif %}同类投诉工单，可能是批量投诉。\n建议启动流程穿越：由管理人员以客户身份走一遍受理、派单、处理、回访全流程，查找并整改问题环节。',
     ),
     'wo_resolved_customer': (
         '工单已办结：{{ order.number }}',
