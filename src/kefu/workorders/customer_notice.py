@@ -18,7 +18,7 @@ from kefu.core.masking import mask_phone
 from kefu.notify.customer import clause, customer_context
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.models import Message
-from kefu.notify.services import notify
+from kefu.notify.services import TemplateMissing, notify
 from kefu.workorders.models import Channel, WorkOrder
 
 REPLY_TEMPLATE = "wo_resolved_customer"
@@ -61,14 +61,19 @@ def reply_send(*, order: WorkOrder, text: str) -> dict[str, Any]:
         address, channel = phone, NotifyChannel.SMS
     if not address:
         return {"not_sent": "no_address"}
-    rows = notify(
-        template=REPLY_TEMPLATE,
-        context=context,
-        addresses=[address],
-        channel=channel,
-        payload=payload,
-        dedupe_key=f"wo-reply:{order.pk}:{order.version}",
-    )
+    try:
+        rows = notify(
+            template=REPLY_TEMPLATE,
+            context=context,
+            addresses=[address],
+            channel=channel,
+            payload=payload,
+            dedupe_key=f"wo-reply:{order.pk}:{order.version}",
+        )
+    except TemplateMissing:
+        # An administrator deleted the template: the reply is still recorded, and the
+        # timeline says the customer was not told (the next migrate restores it).
+        return {"not_sent": "template_missing"}
     if not rows:
         return {"not_sent": "template_inactive"}
     message: Message = rows[0]
@@ -88,11 +93,10 @@ def delivery_details(events) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = {}
     for event_pk, info in sent.items():
         if info.get("not_sent"):
-            reason = (
-                _("no phone number or e-mail address of the customer")
-                if info["not_sent"] == "no_address"
-                else _("the notification template is switched off")
-            )
+            reason = {
+                "no_address": _("no phone number or e-mail address of the customer"),
+                "template_missing": _("the notification template does not exist"),
+            }.get(info["not_sent"], _("the notification template is switched off"))
             out[event_pk] = [(_("Not sent to the customer"), reason)]
             continue
         message = rows.get(info.get("message"))
