@@ -542,6 +542,37 @@ def test_handler_options_follow_the_unit(client, org, dispatcher_a, handler_a1, 
     assert client.get(reverse("workorders:handler_options")).status_code == 403
 
 
+def test_handler_options_of_another_countys_unit_are_empty(client, org, make_user, dispatcher_a):
+    stranger = make_user("hand_b1", org["team_b1"], "handler")
+    client.force_login(dispatcher_a)
+    response = client.get(reverse("workorders:handler_options"), {"unit": org["team_b1"].pk})
+    assert response.status_code == 200 and f'value="{stranger.pk}"' not in response.text
+    client.force_login(make_user("disp_b", org["pref_b"], "dispatcher"))
+    response = client.get(reverse("workorders:handler_options"), {"unit": org["team_b1"].pk})
+    assert f'value="{stranger.pk}"' in response.text
+
+
+def _unit_options(html: str, select_name: str) -> set[str]:
+    select = re.search(rf'<select name="{select_name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, select_name
+    return set(re.findall(r'<option value="(\d+)"', select.group(1)))
+
+
+def test_the_order_page_and_bulk_dispatch_offer_the_same_units_in_scope(
+    client, org, agent_a, dispatcher_a, types
+):
+    """Both lists are the dispatcher's scope (prefecture A), nothing of prefecture B, even
+    for an order whose area is the prefecture itself."""
+    order = _order(agent_a, None, types, area_unit=org["county_a1"])
+    WorkOrder.objects.filter(pk=order.pk).update(area_unit=org["pref_a"])
+    client.force_login(dispatcher_a)
+    on_page = _unit_options(client.get(_detail(order)).text, "dispatch-unit")
+    in_bulk = _unit_options(client.get("/workorders/", {"queue": "dispatch"}).text, "unit")
+    expected = {str(u.pk) for u in org["pref_a"].subtree()}
+    assert on_page == in_bulk == expected
+    assert str(org["team_b1"].pk) not in on_page
+
+
 # --- bulk dispatch -----------------------------------------------------------------------
 
 

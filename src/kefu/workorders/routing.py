@@ -40,17 +40,22 @@ def match_rule(order: WorkOrder) -> DispatchRule | None:
     return next((r for r in active_rules() if rule_matches(r, order, area_path)), None)
 
 
-def handlers_in(unit: OrgUnit) -> list[int]:
-    """User ids of the unit's active handlers who are not on leave, ascending."""
+def handler_users(unit: OrgUnit):
+    """The unit's active handlers who are not on leave (a user may repeat: one row per
+    role granting the permission)."""
     app, codename = HANDLE_PERM
-    users = get_user_model().objects.filter(
+    return get_user_model().objects.filter(
         is_active=True,
         staff__org_unit=unit,
         staff__on_leave=False,
         role_assignments__role__permissions__codename=codename,
         role_assignments__role__permissions__content_type__app_label=app,
     )
-    return sorted(set(users.values_list("pk", flat=True)))
+
+
+def handlers_in(unit: OrgUnit) -> list[int]:
+    """User ids of the unit's active handlers who are not on leave, ascending."""
+    return sorted(set(handler_users(unit).values_list("pk", flat=True)))
 
 
 def _round_robin(unit: OrgUnit, candidates: list[int]) -> int:

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -65,6 +64,20 @@ def actor_unit(actor) -> OrgUnit | None:
 
 def _covers(scope, unit: OrgUnit | None) -> bool:
     return unit is not None and scope.covers_unit(unit)
+
+
+def unit_in_reach(actor, unit: OrgUnit) -> bool:
+    """Whether `actor` may point a write at `unit` (dispatch, transfer, co-handling, the
+    responsible unit, a leave hand-over): a unit inside their data scope, or their own
+    unit. The same rule as `org_units_visible`, which lists the units the forms offer;
+    the system (routing, the SLA monitor) reaches every unit."""
+    if actor is None:
+        return True
+    own = actor_unit(actor)
+    return scope_for(actor).covers_unit(unit) or (own is not None and own.pk == unit.pk)
+
+
+OUTSIDE_SCOPE = gettext_lazy("Outside your data scope.")
 
 
 def capacities(actor, order: WorkOrder) -> frozenset[Who]:
@@ -122,7 +135,9 @@ def _pk(value: Any, field: str) -> int:
     return int(text)
 
 
-def _unit(data: dict, field: str, *, required: bool = True) -> OrgUnit | None:
+def _unit(data: dict, field: str, *, required: bool = True, actor=None) -> OrgUnit | None:
+    """The active unit named by `data[field]`; with `actor`, only one inside the actor's
+    reach (`unit_in_reach`): a write may not point outside the data scope."""
     if data.get(field) in (None, ""):
         if required:
             raise ValidationFailed.for_fields({field: [_("This field is required.")]})
@@ -130,17 +145,17 @@ def _unit(data: dict, field: str, *, required: bool = True) -> OrgUnit | None:
     unit = OrgUnit.objects.filter(pk=_pk(data[field], field), is_active=True).first()
     if unit is None:
         raise ValidationFailed.for_fields({field: [_("Choose a valid option.")]})
+    if not unit_in_reach(actor, unit):
+        raise ValidationFailed.for_fields({field: [OUTSIDE_SCOPE]})
     return unit
 
 
 def _handler_in(data: dict, unit: OrgUnit):
+    """The person named by `data["handler"]`: one of the unit's handlers who is not on
+    leave (the people the handler select offers, `routing.handlers_in`)."""
     if data.get("handler") in (None, ""):
         return None
-    user = (
-        get_user_model()
-        .objects.filter(pk=_pk(data["handler"], "handler"), is_active=True, staff__org_unit=unit)
-        .first()
-    )
+    user = routing.handler_users(unit).filter(pk=_pk(data["handler"], "handler")).first()
     if user is None:
         raise ValidationFailed.for_fields({"handler": [_("Not a member of the chosen unit.")]})
     return user
@@ -315,7 +330,7 @@ def work_order_create(
 
 
 def _do_dispatch(order, actor, data):
-    unit = _unit(data, "unit")
+    unit = _unit(data, "unit", actor=actor)
     handler = _handler_in(data, unit)
     rule = data.get("rule")
     order.dispatching_unit = actor_unit(actor) or order.dispatching_unit or order.accepting_unit
@@ -336,7 +351,7 @@ def _do_accept(order, actor, data):
 
 def _do_transfer(order, actor, data):
     reason = _text(data, "reason", required=True)
-    unit = _unit(data, "unit")
+    unit = _unit(data, "unit", actor=actor)
     if unit.pk == order.handling_unit_id and not data.get("handler"):
         raise ValidationFailed.for_fields({"unit": [_("The order is already with this unit.")]})
     before = order.handling_unit.name if order.handling_unit else ""
@@ -387,7 +402,7 @@ def _do_resolve(order, actor, data):
         if data.get("justified") not in (None, ""):
             order.justified = str(data["justified"]).lower() in ("true", "1", "yes", "on")
         order.remedy = _choice(data.get("remedy") or "", "remedy", Remedy)
-        order.responsible_unit = _unit(data, "responsible_unit", required=False)
+        order.responsible_unit = _unit(data, "responsible_unit", required=False, actor=actor)
         order.responsible_person = _text(data, "responsible_person", required=False, max_length=50)
     # Resolved by the agent at intake; a restore by the system is no first-contact resolution.
     at_intake = actor is not None and order.status == State.ACCEPTED and not order.dispatched_at
@@ -480,7 +495,7 @@ def _do_co_handle(order, actor, data):
     raw = data.get("units") or []
     if not isinstance(raw, list | tuple) or not raw:
         raise ValidationFailed.for_fields({"units": [_("This field is required.")]})
-    units = [_unit({"units": u}, "units") for u in raw]
+    units = [_unit({"units": u}, "units", actor=actor) for u in raw]
     if any(u.pk == order.handling_unit_id for u in units):
         raise ValidationFailed.for_fields({"units": [_("The lead unit cannot co-handle.")]})
     for unit in units:
