@@ -151,8 +151,9 @@ def test_resolve_at_intake_is_first_contact_resolution(client_for, agent_a, cust
         ),
         201,
     )
-    assert created["status"] == "resolved" and created["first_contact_resolution"] is True
-    assert created["resolution"] == "已解答资费问题"
+    assert created["status"] == "replied" and created["first_contact_resolution"] is True
+    assert created["resolution"] == created["reply"] == "已解答资费问题"
+    assert "reply" not in [a["action"] for a in created["allowed_actions"]]
 
 
 @pytest.mark.parametrize(
@@ -403,7 +404,7 @@ def test_queues_and_filters(client_for, org, agent_a, supervisor_a, customer_a, 
     assert ids(supervisor, queue="warning") == {mine}
     assert ids(supervisor, queue="overdue") == {other}  # resolved orders are not overdue
     assert ids(supervisor, queue="mine") == ids(supervisor, queue="unit") == set()
-    assert ids(supervisor, status="resolved") == {done}
+    assert ids(supervisor, status="replied") == {done}
     assert ids(supervisor, type="fault") == ids(supervisor, channel="web") == {other}
     assert ids(supervisor, complaint="true") == {mine}
     assert ids(supervisor, customer=customer_a.pk) == {mine, done}

@@ -209,8 +209,8 @@ def test_resolved_on_the_spot_is_a_first_contact_resolution(client, agent_a, min
         },
     )
     order = WorkOrder.objects.get()
-    assert order.status == "resolved" and order.first_contact_resolution
-    assert order.resolution == "已告知剩余流量 3GB"
+    assert order.status == "replied" and order.first_contact_resolution
+    assert order.resolution == order.reply == "已告知剩余流量 3GB"
 
 
 def test_order_without_a_customer_record(client, agent_a, types, org):

@@ -277,9 +277,13 @@ def _stop(
 
 
 def _pause(order: WorkOrder, at: dt.datetime) -> None:
-    SlaClock.objects.filter(order=order, stopped_at=None, paused_at=None).update(
-        paused_at=at, next_check_at=None
-    )
+    """Pause the live clocks, except the first-contact clock of an order whose customer
+    has not been contacted yet: suspending (waiting for the customer, for parts) is no
+    reason to leave the customer uncalled, so that promise keeps running."""
+    clocks = SlaClock.objects.filter(order=order, stopped_at=None, paused_at=None)
+    if order.first_contact_at is None:
+        clocks = clocks.exclude(kind=ClockKind.FIRST_CONTACT)
+    clocks.update(paused_at=at, next_check_at=None)
 
 
 def _resume(order: WorkOrder, at: dt.datetime, calendars: Calendars) -> None:

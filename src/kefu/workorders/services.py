@@ -258,8 +258,9 @@ def work_order_create(
 ) -> WorkOrder:
     """Take an order in. The accepting agent becomes its owner of record (首问负责制).
 
-    Unless it is resolved on the spot (`resolve_at_intake`), the dispatch rules route it;
-    an order no rule fits waits in the dispatch queue.
+    Unless it is resolved on the spot (`resolve_at_intake`: resolved and replied to at
+    first contact), the dispatch rules route it; an order no rule fits waits in the
+    dispatch queue.
     """
     if actor is not None and not actor.has_perm("workorders.add_workorder"):
         raise PermissionDenied()
@@ -309,8 +310,16 @@ def work_order_create(
         WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     _event(order, actor=actor, action="create", from_status="", data=event_data)
     if resolve_at_intake:
-        return work_order_act(
+        order = work_order_act(
             actor=actor, order=order, action="resolve", data={"resolution": resolve_at_intake}
+        )
+        # The caller heard the answer on the line: that was the reply (回复). Recorded as
+        # such, so the order does not wait for (or send) a reply it already had.
+        return work_order_act(
+            actor=actor,
+            order=order,
+            action="reply",
+            data={"reply": order.resolution, "at_intake": True},
         )
     rule = routing.match_rule(order)
     if rule is not None:
@@ -418,7 +427,8 @@ def _do_resolve(order, actor, data):
 def _do_reply(order, actor, data):
     order.reply = _text(data, "reply", required=True)
     order.replied_at = timezone.now()
-    return order.reply, {}
+    # Given on the phone while the order was taken in: nothing to send the customer.
+    return order.reply, ({"at_intake": True} if data.get("at_intake") else {})
 
 
 def _do_close(order, actor, data):
