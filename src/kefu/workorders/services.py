@@ -39,7 +39,7 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.signals import order_changed, order_taking_in
-from kefu.workorders.transitions import ActionNotAllowed, State, Who, next_state
+from kefu.workorders.transitions import OPEN, ActionNotAllowed, State, Who, next_state
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -452,12 +452,22 @@ def _do_supervise(order, actor, data):
 
 
 def _do_escalate(order, actor, data):
+    """升级: one rung up from where the order stands, to the nearest unit above with
+    supervisors, who are told (through the outbox). The SLA ladder goes on from there."""
+    from kefu.workorders.notifications import notify_escalation
+
+    note = _text(data, "reason", required=actor is not None)
     base = order.escalated_to or order.handling_unit or order.area_unit
-    target = base.parent or base
+    target, supervisors = routing.supervisors_above(base)
     order.escalation_level += 1
     order.escalated_to = target
-    note = _text(data, "reason", required=actor is not None)
-    return note, {"level": order.escalation_level, "unit": target.name}
+    notify_escalation(order=order, actor=actor, note=note, users=supervisors)
+    return note, {
+        "level": order.escalation_level,
+        "unit": target.name,
+        "unit_id": target.pk,
+        "notified": [u.pk for u in supervisors],
+    }
 
 
 def _do_reopen(order, actor, data):
@@ -513,6 +523,15 @@ def _do_co_handle(order, actor, data):
     return _text(data, "note", required=False), {"units": [u.name for u in units]}
 
 
+def _do_hand_back(order, actor, data):
+    before = order.handler.get_full_name() if order.handler_id else ""
+    order.handler = data.get("handler")
+    info = {"from_handler": before}
+    if order.handler is not None:
+        info["handler"] = order.handler.get_full_name()
+    return _text(data, "note", required=False), info
+
+
 def _do_co_handle_done(order, actor, data):
     part = _text(data, "part", required=True)
     unit = actor_unit(actor)
@@ -543,6 +562,7 @@ _HANDLERS = {
     "link": _do_link,
     "co_handle": _do_co_handle,
     "co_handle_done": _do_co_handle_done,
+    "hand_back": _do_hand_back,
 }
 
 
@@ -615,8 +635,55 @@ ACTION_LABELS = {
     "link": gettext_lazy("Link order"),  # 关联
     "co_handle": gettext_lazy("Invite co-handling"),  # 协办
     "co_handle_done": gettext_lazy("Record co-handling part"),  # 协办完成
+    "hand_back": gettext_lazy("Hand back for leave"),  # 休假交接
 }
 
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+@transaction.atomic
+def work_orders_hand_back(*, actor, user, hand_to=None) -> list[WorkOrder]:
+    """休假交接: the open orders assigned to `user`, who is going on leave, leave them —
+    back to their handling unit's queue, or to `hand_to`, a colleague in the same unit
+    who is not on leave, where the colleague handles for that unit. A working order waits
+    to be taken on again (dispatched); a suspended one stays suspended. Each order gets
+    a timeline event by `actor` (who put the person on leave); returns the orders.
+
+    Called by `kefu.org.services.staff_leave_set` after the leave is recorded, so that
+    `user` is no longer among the unit's handlers.
+    """
+    staff = getattr(user, "staff", None)
+    if hand_to is not None:
+        colleagues = routing.handlers_in(staff.org_unit) if staff is not None else []
+        if hand_to.pk == user.pk or hand_to.pk not in colleagues:
+            raise ValidationFailed.for_fields(
+                {"hand_to": [_("Choose a colleague in the same unit who is not on leave.")]}
+            )
+        if not unit_in_reach(actor, staff.org_unit):
+            raise ValidationFailed.for_fields({"hand_to": [OUTSIDE_SCOPE]})
+    name = user.get_full_name() or user.get_username()
+    note = _("%(name)s is on leave.") % {"name": name}
+    ids = WorkOrder.objects.filter(handler=user, status__in=list(OPEN)).order_by("pk")
+    handlers: dict[int, list[int]] = {}
+    handed = []
+    for pk in ids.values_list("pk", flat=True):
+        order = _lock(WorkOrder(pk=pk), None)
+        if order.handler_id != user.pk or order.status not in OPEN:
+            continue
+        unit_id = order.handling_unit_id
+        if hand_to is not None and unit_id is not None and unit_id not in handlers:
+            handlers[unit_id] = routing.handlers_in(order.handling_unit)
+        to = hand_to if hand_to is not None and hand_to.pk in handlers.get(unit_id, []) else None
+        target = next_state(order.status, "hand_back", {Who.SYSTEM})
+        _note, info = _do_hand_back(order, actor, {"handler": to})
+        from_status = order.status
+        order.status = target
+        order.version += 1
+        order.save()
+        _event(
+            order, actor=actor, action="hand_back", from_status=from_status, note=note, data=info
+        )
+        handed.append(order)
+    return handed

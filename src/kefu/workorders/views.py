@@ -34,6 +34,7 @@ from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
 from kefu.workorders import selectors, services
 from kefu.workorders.forms import (
+    ACTION_FORMS,
     UNIT_ACTIONS,
     BulkDispatchForm,
     WorkOrderCreateForm,
@@ -385,6 +386,7 @@ EVENT_DETAIL_LABELS = {
     "unit": gettext_lazy("Unit"),
     "from_unit": gettext_lazy("From unit"),
     "handler": gettext_lazy("Handler"),
+    "from_handler": gettext_lazy("From handler"),
     "rule": gettext_lazy("Dispatch rule"),
     "target": gettext_lazy("Other order"),
     "level": gettext_lazy("Escalation level"),
@@ -498,7 +500,7 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     """One lifecycle action from its form on the order page; back to the page on success,
     the page with the form and its errors otherwise (409 when the order changed since)."""
     order = _order_or_404(request.user, number)
-    if action not in services.ACTION_LABELS or action == "create":
+    if action not in ACTION_FORMS:  # "create", and the system's own (hand_back)
         raise Http404()
     units = _target_units(request.user) if action in UNIT_ACTIONS else []
     form = action_form(action, order=order, units=units, data=request.POST)
