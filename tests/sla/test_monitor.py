@@ -96,6 +96,32 @@ def test_breach_climbs_the_ladder_one_step_per_interval(
     assert "A1县分公司" in notes[1] and "A市分公司" in notes[2]
 
 
+def test_the_ladder_goes_on_from_a_manual_escalation(
+    clock, complaint, handlers_a1, supervisor_county, supervisor_a, org
+):
+    """The handler escalates to the county by hand at 10:00 (its supervisor is told then);
+    the breach's ladder goes on from there: the prefecture next, the county not again."""
+    clock.set("2025-06-03 10:00")
+    order = work_order_act(
+        actor=handlers_a1[0], order=complaint, action="escalate", data={"reason": "需县公司协调"}
+    )
+    assert (order.escalation_level, order.escalated_to) == (1, org["county_a1"])
+    assert inbox("wo_escalated", supervisor_county) == 1
+    clock.set("2025-06-03 11:00")
+    assert sla_monitor_pass() == {"breached": 1}
+    clock.set("2025-06-03 12:00")
+    assert sla_monitor_pass() == {"escalated": 1}
+    assert inbox("sla_escalated", supervisor_a) == 1
+    assert inbox("sla_escalated", supervisor_county) == 0
+    order.refresh_from_db()
+    assert (order.escalation_level, order.escalated_to) == (2, org["pref_a"])
+    clock.set("2025-06-03 13:00")  # nobody above the prefecture: recorded, nothing raised
+    assert sla_monitor_pass() == {"escalated": 1}
+    order.refresh_from_db()
+    assert (order.escalation_level, order.escalated_to) == (2, org["pref_a"])
+    assert inbox("sla_escalated", supervisor_a) == 1
+
+
 def test_a_monitor_that_was_down_catches_up_each_step_exactly_once(
     clock, complaint, supervisor_county, supervisor_a
 ):
