@@ -552,6 +552,16 @@ def test_handler_options_of_another_countys_unit_are_empty(client, org, make_use
     assert f'value="{stranger.pk}"' in response.text
 
 
+def test_the_systems_own_actions_are_not_found_on_the_page(
+    client, agent_a, dispatcher_a, mine, types
+):
+    order = _order(agent_a, mine, types)
+    client.force_login(dispatcher_a)
+    assert client.post(_act(order, "hand_back"), {"hand_back-version": 1}).status_code == 404
+    response = client.get(reverse("workorders:handler_options"), {"unit": "²"})
+    assert response.status_code == 200 and "<option" in response.text
+
+
 def _unit_options(html: str, select_name: str) -> set[str]:
     select = re.search(rf'<select name="{select_name}"[^>]*>(.*?)</select>', html, re.S)
     assert select, select_name

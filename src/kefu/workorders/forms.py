@@ -69,9 +69,10 @@ def _handler_options(unit: OrgUnit | None) -> list[tuple[str, str]]:
 def handler_choices(unit_pk: str | None, *, viewer) -> list[tuple[str, str]]:
     """The handler select's options for a unit: its handlers who are not on leave; none
     for a unit outside the viewer's reach (the services would refuse them anyway)."""
-    if not unit_pk or not str(unit_pk).isdigit() or len(str(unit_pk)) > 18:
+    text = str(unit_pk or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return _handler_options(None)
-    return _handler_options(target_units(viewer).filter(pk=int(unit_pk)).first())
+    return _handler_options(target_units(viewer).filter(pk=int(text)).first())
 
 
 def handler_field() -> forms.CharField:
