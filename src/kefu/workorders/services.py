@@ -313,6 +313,8 @@ def work_order_create(
         order = work_order_act(
             actor=actor, order=order, action="resolve", data={"resolution": resolve_at_intake}
         )
+        if not order.first_contact_resolution:  # the system has nobody on the line
+            return order
         # The caller heard the answer on the line: that was the reply (回复). Recorded as
         # such, so the order does not wait for (or send) a reply it already had.
         return work_order_act(
