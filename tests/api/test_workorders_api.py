@@ -151,8 +151,9 @@ def test_resolve_at_intake_is_first_contact_resolution(client_for, agent_a, cust
         ),
         201,
     )
-    assert created["status"] == "resolved" and created["first_contact_resolution"] is True
-    assert created["resolution"] == "已解答资费问题"
+    assert created["status"] == "replied" and created["first_contact_resolution"] is True
+    assert created["resolution"] == created["reply"] == "已解答资费问题"
+    assert "reply" not in [a["action"] for a in created["allowed_actions"]]
 
 
 @pytest.mark.parametrize(
@@ -403,7 +404,7 @@ def test_queues_and_filters(client_for, org, agent_a, supervisor_a, customer_a, 
     assert ids(supervisor, queue="warning") == {mine}
     assert ids(supervisor, queue="overdue") == {other}  # resolved orders are not overdue
     assert ids(supervisor, queue="mine") == ids(supervisor, queue="unit") == set()
-    assert ids(supervisor, status="resolved") == {done}
+    assert ids(supervisor, status="replied") == {done}
     assert ids(supervisor, type="fault") == ids(supervisor, channel="web") == {other}
     assert ids(supervisor, complaint="true") == {mine}
     assert ids(supervisor, customer=customer_a.pk) == {mine, done}
@@ -497,3 +498,80 @@ def test_count_is_exact_on_the_last_page_and_a_lower_bound_before(client_for, ag
     for page in ("4", "0", "-1", "x", str(2**63)):
         body = _ok(client.get(URL, {"page_size": 2, "page": page}), 404)
         assert body["code"] == "not_found"
+
+
+# --- write targets inside the data scope ------------------------------------------------
+
+
+def _unchanged(oid: int, version: int, *, status: str, unit=None, handler=None) -> None:
+    order = WorkOrder.objects.get(pk=oid)
+    assert order.version == version and order.status == status
+    assert order.handling_unit_id == unit and order.handler_id == handler
+    assert not order.co_handlings.exists()
+
+
+def test_dispatch_to_a_unit_outside_the_scope_is_400_naming_the_unit(
+    client_for, org, agent_a, dispatcher_a, customer_a
+):
+    order = _ok(_create(client_for(agent_a), customer_a), 201)
+    body = _ok(_act(client_for(dispatcher_a), order["id"], "dispatch", unit=org["team_b1"].pk), 400)
+    assert body["code"] == "validation_failed" and list(body["extra"]["errors"]) == ["unit"]
+    _unchanged(order["id"], order["version"], status="accepted")
+    assert not WorkOrderEvent.objects.filter(order_id=order["id"], action="dispatch").exists()
+
+
+def test_a_handler_outside_the_scope_or_on_leave_is_refused(
+    client_for, org, make_user, agent_a, dispatcher_a, handlers_a1, customer_a
+):
+    from kefu.org.models import StaffProfile
+
+    order = _ok(_create(client_for(agent_a), customer_a), 201)
+    stranger = make_user("hand_b1", org["team_b1"], "handler")
+    dispatcher = client_for(dispatcher_a)
+    for unit, person in ((org["team_b1"], stranger), (org["team_a1"], stranger)):
+        response = _act(dispatcher, order["id"], "dispatch", unit=unit.pk, handler=person.pk)
+        assert set(_ok(response, 400)["extra"]["errors"]) & {"unit", "handler"}
+    StaffProfile.objects.filter(user=handlers_a1[0]).update(on_leave=True)
+    response = _act(
+        dispatcher, order["id"], "dispatch", unit=org["team_a1"].pk, handler=handlers_a1[0].pk
+    )
+    assert list(_ok(response, 400)["extra"]["errors"]) == ["handler"]
+    _unchanged(order["id"], order["version"], status="accepted")
+
+
+def test_transfer_and_co_handling_stay_inside_the_scope(
+    client_for, org, agent_a, dispatcher_a, supervisor_a, handlers_a1, customer_a
+):
+    order = _ok(_create(client_for(agent_a), customer_a), 201)
+    dispatched = _ok(
+        _act(client_for(dispatcher_a), order["id"], "dispatch", unit=org["team_a1"].pk)
+    )
+    handler, version = client_for(handlers_a1[0]), dispatched["version"]
+    unit_a1 = org["team_a1"].pk
+    refused = _act(handler, order["id"], "transfer", unit=org["team_b1"].pk, reason="不归我们管")
+    assert list(_ok(refused, 400)["extra"]["errors"]) == ["unit"]
+    refused = _act(client_for(supervisor_a), order["id"], "co_handle", units=[org["team_b1"].pk])
+    assert list(_ok(refused, 400)["extra"]["errors"]) == ["units"]
+    _unchanged(order["id"], version, status="dispatched", unit=unit_a1)
+
+
+def test_a_responsible_unit_outside_the_scope_is_refused(
+    client_for, org, agent_a, dispatcher_a, handlers_a1, customer_a
+):
+    order = _ok(_create(client_for(agent_a), customer_a), 201)
+    _ok(_act(client_for(dispatcher_a), order["id"], "dispatch", unit=org["team_a1"].pk))
+    handler = client_for(handlers_a1[0])
+    taken = _ok(_act(handler, order["id"], "accept"))
+    body = _ok(
+        _act(
+            handler,
+            order["id"],
+            "resolve",
+            resolution="已修复",
+            remedy="repair_replace_redo",
+            responsible_unit=org["county_b1"].pk,
+        ),
+        400,
+    )
+    assert list(body["extra"]["errors"]) == ["responsible_unit"]
+    assert WorkOrder.objects.get(pk=order["id"]).version == taken["version"]

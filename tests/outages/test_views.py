@@ -244,3 +244,18 @@ def test_a_supervisor_acknowledges_a_batch_alert_on_the_page(
     alert.refresh_from_db()
     assert alert.acknowledged_by == supervisor_a and alert.walkthrough_note == "已流程穿越"
     assert f"ack-{alert.pk}" not in client.get(reverse("outages:alert_list")).text
+
+
+def test_the_active_outages_fragment_shows_no_other_countys_outage(
+    client, org, agent_a, agent_b, outage_a1
+):
+    """The same answer as the API's list: agent B asking for county A1 sees nothing."""
+    client.force_login(agent_b)
+    fragment = client.get(reverse("outages:active_for_unit"), {"unit": org["county_a1"].pk})
+    assert fragment.status_code == 200 and f"active-outage-{outage_a1.pk}" not in fragment.text
+    api = client.get("/api/v1/outages/", {"unit": org["county_a1"].pk, "status": "active"})
+    assert api.json()["results"] == []
+    client.force_login(agent_a)
+    fragment = client.get(reverse("outages:active_for_unit"), {"unit": org["county_a1"].pk})
+    assert f"active-outage-{outage_a1.pk}" in fragment.text
+    assert client.get(reverse("outages:active_for_unit"), {"unit": "²"}).status_code == 200

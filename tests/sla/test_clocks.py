@@ -212,3 +212,15 @@ def test_the_summary_kept_by_actions_is_what_the_monitors_bulk_sync_computes(
     assert sync_orders([o.pk for o in orders]) == 2
     assert [stored(o) for o in orders] == by_actions
     assert sync_orders([o.pk for o in orders]) == 0  # nothing changed: nothing written
+
+
+def test_an_order_resolved_at_intake_does_not_wait_for_a_reply(clock, take_in):
+    """首次联系解决: the answer given on the phone is the reply; no reply clock left running."""
+    order = take_in("consultation", resolve_at_intake="已解答资费问题")
+    assert order.status == "replied" and order.reply == "已解答资费问题"
+    assert [e.action for e in order.events.order_by("id")] == ["create", "resolve", "reply"]
+    assert order.events.get(action="reply").data == {"at_intake": True}
+    assert not SlaClock.objects.filter(order=order, stopped_at=None).exists()
+    reply = clock_of(order, ClockKind.REPLY)
+    assert reply is None or reply.state == ClockState.MET
+    assert order.due_at is None and order.sla_state == ""

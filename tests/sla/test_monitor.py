@@ -96,6 +96,32 @@ def test_breach_climbs_the_ladder_one_step_per_interval(
     assert "A1县分公司" in notes[1] and "A市分公司" in notes[2]
 
 
+def test_the_ladder_goes_on_from_a_manual_escalation(
+    clock, complaint, handlers_a1, supervisor_county, supervisor_a, org
+):
+    """The handler escalates to the county by hand at 10:00 (its supervisor is told then);
+    the breach's ladder goes on from there: the prefecture next, the county not again."""
+    clock.set("2025-06-03 10:00")
+    order = work_order_act(
+        actor=handlers_a1[0], order=complaint, action="escalate", data={"reason": "需县公司协调"}
+    )
+    assert (order.escalation_level, order.escalated_to) == (1, org["county_a1"])
+    assert inbox("wo_escalated", supervisor_county) == 1
+    clock.set("2025-06-03 11:00")
+    assert sla_monitor_pass() == {"breached": 1}
+    clock.set("2025-06-03 12:00")
+    assert sla_monitor_pass() == {"escalated": 1}
+    assert inbox("sla_escalated", supervisor_a) == 1
+    assert inbox("sla_escalated", supervisor_county) == 0
+    order.refresh_from_db()
+    assert (order.escalation_level, order.escalated_to) == (2, org["pref_a"])
+    clock.set("2025-06-03 13:00")  # nobody above the prefecture: recorded, nothing raised
+    assert sla_monitor_pass() == {"escalated": 1}
+    order.refresh_from_db()
+    assert (order.escalation_level, order.escalated_to) == (2, org["pref_a"])
+    assert inbox("sla_escalated", supervisor_a) == 1
+
+
 def test_a_monitor_that_was_down_catches_up_each_step_exactly_once(
     clock, complaint, supervisor_county, supervisor_a
 ):
@@ -129,12 +155,32 @@ def test_ladder_runs_on_the_clock_calendar(clock, take_in, dispatch, supervisor_
 
 def test_a_suspended_order_is_neither_warned_nor_escalated(clock, complaint, handlers_a1):
     handler = handlers_a1[0]
-    order = work_order_act(actor=handler, order=complaint, action="accept")
+    order = work_order_act(actor=handler, order=complaint, action="contact")
     clock.set("2025-06-03 10:00")
     work_order_act(actor=handler, order=order, action="suspend", data={"reason": "客户出差"})
     clock.set("2025-06-04 10:00")
     assert sla_monitor_pass() == {}
     assert escalations(order) == []
+
+
+def test_suspending_before_first_contact_leaves_the_contact_clock_running(
+    clock, complaint, handlers_a1, agent_a
+):
+    """Taken on at 09:00, suspended at 10:00 without calling the customer: the two-hour
+    first-contact promise still falls due at 11:00 and breaches; resolution is paused."""
+    handler = handlers_a1[0]
+    order = work_order_act(actor=handler, order=complaint, action="accept")
+    clock.set("2025-06-03 10:00")
+    order = work_order_act(actor=handler, order=order, action="suspend", data={"reason": "缺料"})
+    contact = first_contact(order)
+    assert not contact.is_paused and local(contact.due_at) == "2025-06-03 11:00"
+    assert SlaClock.objects.get(order=order, kind=ClockKind.RESOLUTION).is_paused
+    assert local(order.due_at) == "2025-06-03 11:00"  # the lists still count down to it
+    clock.set("2025-06-03 11:00")
+    assert sla_monitor_pass() == {"breached": 1}
+    assert inbox("sla_breached", handler) == 1 and inbox("sla_breached", agent_a) == 1
+    order = work_order_act(actor=handler, order=order, action="resume")
+    assert first_contact(order).pauses == []  # it never paused
 
 
 def test_a_late_contact_ends_the_ladder_and_clears_the_flag(clock, complaint, handlers_a1):

@@ -209,8 +209,8 @@ def test_resolved_on_the_spot_is_a_first_contact_resolution(client, agent_a, min
         },
     )
     order = WorkOrder.objects.get()
-    assert order.status == "resolved" and order.first_contact_resolution
-    assert order.resolution == "已告知剩余流量 3GB"
+    assert order.status == "replied" and order.first_contact_resolution
+    assert order.resolution == order.reply == "已告知剩余流量 3GB"
 
 
 def test_order_without_a_customer_record(client, agent_a, types, org):
@@ -540,6 +540,47 @@ def test_handler_options_follow_the_unit(client, org, dispatcher_a, handler_a1, 
     assert f'value="{handler_a1.pk}"' not in response.text
     client.force_login(agent_a)
     assert client.get(reverse("workorders:handler_options")).status_code == 403
+
+
+def test_handler_options_of_another_countys_unit_are_empty(client, org, make_user, dispatcher_a):
+    stranger = make_user("hand_b1", org["team_b1"], "handler")
+    client.force_login(dispatcher_a)
+    response = client.get(reverse("workorders:handler_options"), {"unit": org["team_b1"].pk})
+    assert response.status_code == 200 and f'value="{stranger.pk}"' not in response.text
+    client.force_login(make_user("disp_b", org["pref_b"], "dispatcher"))
+    response = client.get(reverse("workorders:handler_options"), {"unit": org["team_b1"].pk})
+    assert f'value="{stranger.pk}"' in response.text
+
+
+def test_the_systems_own_actions_are_not_found_on_the_page(
+    client, agent_a, dispatcher_a, mine, types
+):
+    order = _order(agent_a, mine, types)
+    client.force_login(dispatcher_a)
+    assert client.post(_act(order, "hand_back"), {"hand_back-version": 1}).status_code == 404
+    response = client.get(reverse("workorders:handler_options"), {"unit": "²"})
+    assert response.status_code == 200 and "<option" in response.text
+
+
+def _unit_options(html: str, select_name: str) -> set[str]:
+    select = re.search(rf'<select name="{select_name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, select_name
+    return set(re.findall(r'<option value="(\d+)"', select.group(1)))
+
+
+def test_the_order_page_and_bulk_dispatch_offer_the_same_units_in_scope(
+    client, org, agent_a, dispatcher_a, types
+):
+    """Both lists are the dispatcher's scope (prefecture A), nothing of prefecture B, even
+    for an order whose area is the prefecture itself."""
+    order = _order(agent_a, None, types, area_unit=org["county_a1"])
+    WorkOrder.objects.filter(pk=order.pk).update(area_unit=org["pref_a"])
+    client.force_login(dispatcher_a)
+    on_page = _unit_options(client.get(_detail(order)).text, "dispatch-unit")
+    in_bulk = _unit_options(client.get("/workorders/", {"queue": "dispatch"}).text, "unit")
+    expected = {str(u.pk) for u in org["pref_a"].subtree()}
+    assert on_page == in_bulk == expected
+    assert str(org["team_b1"].pk) not in on_page
 
 
 # --- bulk dispatch -----------------------------------------------------------------------

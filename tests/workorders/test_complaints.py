@@ -158,7 +158,7 @@ def test_difficult_flag_and_first_contact_resolution_are_recorded(agent_a, custo
         agent_a, types, customer=customer_a1, is_difficult=True, resolve_at_intake="当场解释清楚"
     )
     order = _refresh(order)
-    assert order.is_difficult and order.first_contact_resolution and order.status == "resolved"
+    assert order.is_difficult and order.first_contact_resolution and order.status == "replied"
 
 
 # --- batch alerts --------------------------------------------------------------------------

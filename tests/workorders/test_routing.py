@@ -114,7 +114,7 @@ def test_skill_routing_prefers_the_skilled_person(
 
 
 def test_co_handled_order_resolves_only_when_the_lead_resolves(
-    org, make_user, agent_a, dispatcher_a, handlers_a1, customer_a1, types
+    org, make_user, agent_a, dispatcher_a, supervisor_a, handlers_a1, customer_a1, types
 ):
     lead = handlers_a1[0]
     helper = make_user("hand_a2", org["county_a2"], "handler")
@@ -132,8 +132,9 @@ def test_co_handled_order_resolves_only_when_the_lead_resolves(
         data={"unit": org["team_a1"].pk, "handler": lead.pk},
     )
     order = work_order_act(actor=lead, order=order, action="accept")
+    # County A2 is outside the lead's own scope (team A1): the prefecture's supervisor invites.
     order = work_order_act(
-        actor=lead, order=order, action="co_handle", data={"units": [org["county_a2"].pk]}
+        actor=supervisor_a, order=order, action="co_handle", data={"units": [org["county_a2"].pk]}
     )
     with pytest.raises(ActionInvalid):
         work_order_act(actor=helper, order=order, action="resolve", data={"resolution": "x"})

@@ -98,7 +98,7 @@ def test_resolving_at_intake_is_first_contact_resolution(agent_a, customer_a1, t
         customer=customer_a1,
         resolve_at_intake="已解答资费问题",
     )
-    assert order.status == "resolved" and order.first_contact_resolution
+    assert order.status == "replied" and order.first_contact_resolution
 
 
 def test_reason_is_required_to_transfer(

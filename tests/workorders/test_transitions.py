@@ -52,6 +52,7 @@ EXPECTED: dict[str, dict[State, State | str]] = {
     "link": {s: "=" for s in S if s != ca},
     "co_handle": {di: "=", ip: "="},
     "co_handle_done": {s: "=" for s in OPEN},
+    "hand_back": {ac: "=", di: di, ip: di, su: "=", rt: "=", ro: "="},
 }
 
 W = Who
@@ -76,6 +77,7 @@ WHO: dict[str, set[Who]] = {
     "link": {W.OWNER, W.HANDLER, W.HANDLING_UNIT, W.DISPATCHER, W.SUPERVISOR},
     "co_handle": {W.HANDLER, W.HANDLING_UNIT, W.SUPERVISOR},
     "co_handle_done": {W.CO_HANDLER},
+    "hand_back": {W.SYSTEM},
 }
 
 

@@ -13,6 +13,7 @@ Context variables are generic so every caller fills the same names:
     changes                                       the folded changes of one order, each
                                                   {at, action, actor, note}
     actor_name                                    who did it
+    unit                                          the unit an order was escalated to
     note                                          free text from the actor
     outage.cause, outage.eta, outage.restored     a mass outage, as customers are told it
                                                   (outage.area: optional wording of the area
@@ -87,6 +88,16 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{% if due %}办结时限：{{ due }}\n{% endif %}"
         "{% if note %}督办要求：{{ note }}\n{% endif %}"
         "请按督办要求在时限内办结并回复督办人。",
+    ),
+    "wo_escalated": (
+        "工单升级",
+        "工单升级：{{ order.number }} {{ order.title }}",
+        "{% if actor_name %}{{ actor_name }}{% else %}系统{% endif %}"
+        "将工单 {{ order.number }}{% if order.title %}（{{ order.title }}）{% endif %}"
+        "升级到{% if unit %}{{ unit }}{% else %}你处{% endif %}。\n"
+        "{% if note %}升级原因：{{ note }}\n{% endif %}"
+        "{% if due %}时限：{{ due }}\n{% endif %}"
+        "请督促责任单位尽快办结。",
     ),
     "sla_warning": (
         "即将超时预警",

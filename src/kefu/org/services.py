@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from kefu.core.errors import ValidationFailed
+from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.org.models import PATH_SEGMENT, DataScope, OrgUnit, Role, RoleAssignment, StaffProfile
+from kefu.org.scope import scope_for
 
 
 def _path_for(unit: OrgUnit) -> str:
@@ -105,3 +106,28 @@ def role_assign(*, user, role: Role, org_unit: OrgUnit, scope: str | None = None
         defaults={"scope": scope or role.default_scope},
     )
     return assignment
+
+
+@transaction.atomic
+def staff_leave_set(*, actor, staff: StaffProfile, on_leave: bool, hand_to=None) -> list:
+    """Put a staff member on leave (休假) or back. Going on leave, their open work orders
+    go back to their unit's queue, or to `hand_to`, a colleague in the same unit
+    (kefu.workorders.services.work_orders_hand_back): an order must not wait for someone
+    who is away. Routing already skips people on leave. Returns the orders handed back.
+    """
+    if actor is not None and not scope_for(actor).covers_unit(staff.org_unit):
+        raise PermissionDenied()
+    profile = (
+        StaffProfile.objects.select_for_update(of=("self",))
+        .select_related("user", "org_unit")
+        .get(pk=staff.pk)
+    )
+    profile.on_leave = on_leave
+    profile.save(update_fields=["on_leave"])
+    staff.on_leave = on_leave
+    if not on_leave:
+        return []
+    # Orders are the work-order app's: called, not signalled.
+    from kefu.workorders.services import work_orders_hand_back
+
+    return work_orders_hand_back(actor=actor, user=profile.user, hand_to=hand_to)

@@ -108,6 +108,16 @@ def active_outages_for_unit(unit: OrgUnit, *, business_line=None) -> QuerySet[Ou
     return qs.select_related("business_line").prefetch_related("areas").order_by("-started_at")
 
 
+def active_outages_visible(viewer, unit: OrgUnit) -> QuerySet[Outage]:
+    """Active outages affecting `unit` that the viewer may see (`outages_visible`): the
+    htmx fragment answers what the API's list answers, never another county's outage."""
+    return (
+        outages_visible(viewer)
+        .filter(status=OutageStatus.ACTIVE, pk__in=_affecting(unit).values("pk"))
+        .order_by("-started_at")
+    )
+
+
 def outages_for_order(order: WorkOrder) -> QuerySet[Outage]:
     """Active outages an open fault report could be linked to (one click on the order)."""
     if not order.order_type.is_fault or order.status not in OPEN:

@@ -263,14 +263,19 @@ def outage_close(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("outages.view_outage", raise_exception=True)
 def active_for_unit(request: HttpRequest) -> HttpResponse:
     """htmx: the active outages affecting a unit (?unit=id); with ?order=number, a
-    one-click link button per outage the order fits."""
+    one-click link button per outage the order fits. Only outages the viewer may see,
+    as in the API's list."""
+    user = request.user
     unit_id = request.GET.get("unit", "")
-    order = work_order_visible(viewer=request.user, key=request.GET.get("order", ""))
+    order = work_order_visible(viewer=user, key=request.GET.get("order", ""))
     unit = order.area_unit if order is not None else None
-    if unit is None and unit_id.isdigit():
+    if unit is None and unit_id.isascii() and unit_id.isdigit() and len(unit_id) <= 18:
         unit = OrgUnit.objects.filter(pk=int(unit_id)).first()
-    outages = list(selectors.active_outages_for_unit(unit)) if unit else []
-    linkable = {o.pk for o in selectors.outages_for_order(order)} if order is not None else set()
+    outages = list(selectors.active_outages_visible(user, unit)) if unit else []
+    linkable = set()
+    if order is not None:
+        shown = {o.pk for o in outages}
+        linkable = {o.pk for o in selectors.outages_for_order(order)} & shown
     linked = selectors.outage_of_order(order) if order is not None else None
     context = {"outages": outages, "order": order, "linkable": linkable, "linked": linked}
     return render(request, "outages/partials/_active.html", context)

@@ -155,15 +155,21 @@ def unit_chain(unit: OrgUnit) -> list[int]:
 class Ladder:
     """Who each escalation step reaches (超时升级), cached for one monitor pass.
 
-    Step 2 goes to the supervisors (holders of workorders.supervise_workorder) sitting in
-    the handling unit — or, where that unit has none, in the nearest unit above that has;
-    step 3 to the supervisors of the next unit above that one (the parent unit). A team
-    without its own supervisor thus escalates to its county, then to the prefecture.
+    Each step goes one rung above where the order stands for that clock: the higher of
+    the unit the clock's previous step reached and the unit the order was escalated to by
+    hand (升级). With neither, step 2 reaches the supervisors (holders of
+    workorders.supervise_workorder) sitting in the handling unit — or, where that unit
+    has none, in the nearest unit above that has; each later step the supervisors of the
+    nearest unit above. A team without its own supervisor thus escalates to its county,
+    then to the prefecture; an order a handler escalated to the county by hand goes on to
+    the prefecture, and the county's supervisors are not told again.
     """
 
     def __init__(self) -> None:
         self._supervisors: dict[int, list] = {}
         self._units: dict[int, OrgUnit] = {}
+        self._reached: dict[int, int] = {}  # clock id → unit its last step reached
+        self._by_hand: dict[int, int] = {}  # order id → unit of its last manual escalation
 
     def _load(self, unit_ids: list[int]) -> None:
         missing = [u for u in unit_ids if u not in self._supervisors]
@@ -180,13 +186,46 @@ class Ladder:
         for user in users:
             self._supervisors[user.staff.org_unit_id].append(user)
 
-    def step_target(self, order: WorkOrder, step: int) -> tuple[OrgUnit | None, list]:
+    def load_history(self, order_ids) -> None:
+        """Where the orders' escalations stand, from their escalation events (one query;
+        the caller holds the orders' row locks, so none is added meanwhile)."""
+        from kefu.workorders.models import WorkOrderEvent
+
+        ids = list(order_ids)
+        for order_id in ids:
+            self._by_hand.pop(order_id, None)
+        rows = (
+            WorkOrderEvent.objects.filter(order_id__in=ids, action="escalate")
+            .order_by("id")
+            .values_list("order_id", "data")
+        )
+        for order_id, data in rows:
+            unit_id = (data or {}).get("unit_id")
+            if not unit_id:
+                continue
+            if "clock" in data:
+                self._reached[data["clock"]] = unit_id
+            else:
+                self._by_hand[order_id] = unit_id
+        wanted = {*self._reached.values(), *self._by_hand.values()} - set(self._units)
+        self._units.update(OrgUnit.objects.in_bulk(list(wanted)))
+
+    def step_target(
+        self, order: WorkOrder, step: int, clock_id: int | None = None
+    ) -> tuple[OrgUnit | None, list]:
         """(unit, supervisors) for ladder step 2 or 3; (None, []) when nobody is above."""
-        base = order.handling_unit or order.area_unit
-        chain = unit_chain(base)
+        marks = (self._reached.get(clock_id), self._by_hand.get(order.pk))
+        stands = [self._units[u] for u in marks if u in self._units]
+        index = 0
+        if stands:
+            chain = unit_chain(min(stands, key=lambda u: u.depth))[1:]
+        else:
+            chain = unit_chain(order.handling_unit or order.area_unit)
+            if clock_id not in self._reached:
+                # A step recorded before steps named their unit: count rungs instead.
+                index = step - 2
         self._load(chain)
         staffed = [u for u in chain if self._supervisors[u]]
-        index = step - 2
         if index >= len(staffed):
             return None, []
         unit_id = staffed[index]

@@ -278,9 +278,13 @@ def _stop(
 
 
 def _pause(order: WorkOrder, at: dt.datetime) -> None:
-    SlaClock.objects.filter(order=order, stopped_at=None, paused_at=None).update(
-        paused_at=at, next_check_at=None
-    )
+    """Pause the live clocks, except the first-contact clock of an order whose customer
+    has not been contacted yet: suspending (waiting for the customer, for parts) is no
+    reason to leave the customer uncalled, so that promise keeps running."""
+    clocks = SlaClock.objects.filter(order=order, stopped_at=None, paused_at=None)
+    if order.first_contact_at is None:
+        clocks = clocks.exclude(kind=ClockKind.FIRST_CONTACT)
+    clocks.update(paused_at=at, next_check_at=None)
 
 
 def _resume(order: WorkOrder, at: dt.datetime, calendars: Calendars) -> None:
@@ -508,6 +512,7 @@ def _escalation_event(clock: SlaClock, *, step: int, unit, users: list, note: st
             "clock": clock.pk,
             "step": step,
             "unit": unit.name if unit is not None else "",
+            "unit_id": unit.pk if unit is not None else None,
             "notified": [u.pk for u in users],
         },
     )
@@ -538,9 +543,12 @@ def _plan_breach(clock: SlaClock, calendars: Calendars) -> _Step:
 
 
 def _plan_escalation(clock: SlaClock, calendars: Calendars, ladder: Ladder) -> _Step:
-    """Steps 2 and 3: the supervisors of the handling unit, then of the unit above."""
+    """Steps 2 and 3: one rung up from where the order stands each (`Ladder`): the
+    supervisors of the handling unit, then of the unit above; after a manual escalation,
+    onwards from the unit it was escalated to."""
     step = clock.escalation_step + 1
-    unit, users = ladder.step_target(clock.order, step)
+    order = clock.order
+    unit, users = ladder.step_target(order, step, clock.pk)
     last = step >= LADDER_STEPS
     clock.escalation_step = step
     if not last:
@@ -563,12 +571,19 @@ def _plan_escalation(clock: SlaClock, calendars: Calendars, ladder: Ladder) -> _
             "Escalation step %(step)d: %(clock)s overdue since %(due)s; the supervisors of "
             "%(unit)s have been notified."
         ) % {**values, "unit": unit.name}
+    raised = None
+    standing = order.escalated_to
+    if unit is not None and (standing is None or unit.depth < standing.depth):
+        # Raised one level, never lowered: the order instance is shared by its clocks in
+        # this batch, so a second clock reaching the same unit raises nothing more.
+        raised = (order.escalation_level + 1, unit)
+        order.escalation_level, order.escalated_to = raised
     return _Step(
         clock,
         "escalated",
         event=_escalation_event(clock, step=step, unit=unit, users=users, note=note),
         notice=_notice("sla_escalated", clock, users, str(step), note),
-        escalated_to=(step - 1, unit) if unit is not None else None,
+        escalated_to=raised,
     )
 
 
@@ -656,7 +671,8 @@ def _attach_related(clocks: list[SlaClock]) -> None:
     for order in orders.values():
         wanted["order_type"].add(order.order_type_id)
         wanted["user"].update(i for i in (order.handler_id, order.owner_id) if i)
-        wanted["unit"].update(i for i in (order.handling_unit_id, order.area_unit_id) if i)
+        units = (order.handling_unit_id, order.area_unit_id, order.escalated_to_id)
+        wanted["unit"].update(i for i in units if i)
     types = WorkOrderType.objects.in_bulk(wanted["order_type"])
     users = get_user_model().objects.in_bulk(wanted["user"])
     units = OrgUnit.objects.in_bulk(wanted["unit"])
@@ -666,6 +682,7 @@ def _attach_related(clocks: list[SlaClock]) -> None:
         order.owner = users.get(order.owner_id)
         order.handling_unit = units.get(order.handling_unit_id)
         order.area_unit = units[order.area_unit_id]
+        order.escalated_to = units.get(order.escalated_to_id)
     for clock in clocks:
         clock.order = orders[clock.order_id]
 
@@ -705,6 +722,7 @@ def _monitor_batch(
         .order_by("pk")
     )
     _attach_related(clocks)
+    ladder.load_history({c.order_id for c in clocks})
     steps = []
     with translation.override(settings.LANGUAGE_CODE):  # timeline notes in the site language
         for clock in clocks:

@@ -30,6 +30,7 @@ from kefu.workorders.models import (
     Status,
     WorkOrderType,
 )
+from kefu.workorders.selectors import target_units
 from kefu.workorders.services import TEXT_MAX, TITLE_MAX
 
 TEXTAREA = {"rows": 3}
@@ -53,12 +54,8 @@ HANDLER_BLANK = _("— unit queue, no person —")
 _ID = RegexValidator(r"^\d{1,18}$", _("Choose a valid option."))
 
 
-def handler_choices(unit_pk: str | None) -> list[tuple[str, str]]:
-    """The handler select's options for a unit: its handlers who are not on leave."""
+def _handler_options(unit: OrgUnit | None) -> list[tuple[str, str]]:
     choices = [("", HANDLER_BLANK)]
-    if not unit_pk or not str(unit_pk).isdigit() or len(str(unit_pk)) > 18:
-        return choices
-    unit = OrgUnit.objects.filter(pk=int(unit_pk), is_active=True).first()
     if unit is None:
         return choices
     users = (
@@ -67,6 +64,15 @@ def handler_choices(unit_pk: str | None) -> list[tuple[str, str]]:
         .order_by("first_name", "username")
     )
     return choices + [(str(u.pk), u.first_name or u.username) for u in users]
+
+
+def handler_choices(unit_pk: str | None, *, viewer) -> list[tuple[str, str]]:
+    """The handler select's options for a unit: its handlers who are not on leave; none
+    for a unit outside the viewer's reach (the services would refuse them anyway)."""
+    text = str(unit_pk or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return _handler_options(None)
+    return _handler_options(target_units(viewer).filter(pk=int(text)).first())
 
 
 def handler_field() -> forms.CharField:
@@ -93,7 +99,12 @@ def _link_unit_to_handler(form: forms.Form) -> None:
         }
     )
     if form.is_bound:
-        form.fields["handler"].widget.choices = handler_choices(form.data.get(unit_name))
+        # Only units on the form's own list: the list is the viewer's reach.
+        offered = {value for value, _label in form.fields["unit"].choices}
+        unit_pk = form.data.get(unit_name)
+        if unit_pk and unit_pk in offered:
+            unit = OrgUnit.objects.filter(pk=int(unit_pk), is_active=True).first()
+            form.fields["handler"].widget.choices = _handler_options(unit)
 
 
 def _category_queryset(kind: str):

@@ -4,7 +4,8 @@
 changes within a few minutes fold into one unread notification (notify_folded).
 The person an order is assigned to hears of the assignment; urging, supervision and the
 customer's own messages (an e-mailed reply) reach the handler (or, with nobody assigned
-yet, the handling unit's handlers).
+yet, the handling unit's handlers). A manual escalation reaches the supervisors of the
+unit escalated to (`notify_escalation`, called by the escalate action itself).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kefu.workorders.services import action_label
 _TO_HANDLER = {
     "dispatch": "wo_assigned",
     "transfer": "wo_assigned",
+    "hand_back": "wo_assigned",
     "urge": "wo_urged",
     "supervise": "wo_supervised",
 }
@@ -66,6 +68,26 @@ def _change(event: WorkOrderEvent, context: dict) -> dict:
     }
 
 
+def notify_escalation(*, order: WorkOrder, actor, note: str, users: list) -> None:
+    """升级: the supervisors of the unit the order was escalated to hear of it."""
+    users = [u for u in users if actor is None or u.pk != actor.pk]
+    if not users:
+        return
+    context = {
+        "order": {
+            "number": order.number,
+            "title": order.title,
+            "type_name": order.order_type.name,
+            "status": order.get_status_display(),
+        },
+        "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
+        "note": note,
+        "unit": order.escalated_to.name if order.escalated_to else "",
+        "due": order.due_at,
+    }
+    notify(template="wo_escalated", context=context, users=users)
+
+
 def _unit_handlers(order: WorkOrder):
     if order.handling_unit_id is None:
         return []
@@ -99,7 +121,7 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
         return
     recipients = [order.handler] if order.handler_id else _unit_handlers(order)
     recipients = [u for u in recipients if u.pk != event.actor_id]
-    if event.action in ("dispatch", "transfer") and not order.handler_id:
+    if event.action in ("dispatch", "transfer", "hand_back") and not order.handler_id:
         return  # a unit queue: the unit's people see it in their queue, nobody is paged
     if recipients:
         notify(

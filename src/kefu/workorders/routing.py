@@ -7,6 +7,7 @@ VIP customers to the high-skill queue, 002:214). People on leave are never picke
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Count, Q
 
 from kefu.core.refcache import process_cached
@@ -15,6 +16,7 @@ from kefu.workorders.models import Assignment, DispatchRule, RoundRobinCursor, W
 from kefu.workorders.transitions import OPEN
 
 HANDLE_PERM = ("workorders", "handle_workorder")
+SUPERVISE_PERM = ("workorders", "supervise_workorder")
 
 
 def rule_matches(rule: DispatchRule, order: WorkOrder, area_path: str) -> bool:
@@ -40,17 +42,51 @@ def match_rule(order: WorkOrder) -> DispatchRule | None:
     return next((r for r in active_rules() if rule_matches(r, order, area_path)), None)
 
 
-def handlers_in(unit: OrgUnit) -> list[int]:
-    """User ids of the unit's active handlers who are not on leave, ascending."""
+def handler_users(unit: OrgUnit):
+    """The unit's active handlers who are not on leave (a user may repeat: one row per
+    role granting the permission)."""
     app, codename = HANDLE_PERM
-    users = get_user_model().objects.filter(
+    return get_user_model().objects.filter(
         is_active=True,
         staff__org_unit=unit,
         staff__on_leave=False,
         role_assignments__role__permissions__codename=codename,
         role_assignments__role__permissions__content_type__app_label=app,
     )
-    return sorted(set(users.values_list("pk", flat=True)))
+
+
+def handlers_in(unit: OrgUnit) -> list[int]:
+    """User ids of the unit's active handlers who are not on leave, ascending."""
+    return sorted(set(handler_users(unit).values_list("pk", flat=True)))
+
+
+def supervisors_above(unit: OrgUnit) -> tuple[OrgUnit, list]:
+    """Where a manual escalation (升级) of an order standing at `unit` goes: the nearest
+    unit above it with supervisors sitting in it, and those supervisors — the same rule as
+    the SLA ladder's (kefu.sla.selectors.Ladder). With nobody above: the parent unit (or
+    the unit itself at the root) and nobody to tell."""
+    above = [int(part) for part in unit.path.split("/") if part][:-1]  # root first
+    app, codename = SUPERVISE_PERM
+    perm = Permission.objects.filter(content_type__app_label=app, codename=codename)
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, staff__org_unit__in=above)
+        .filter(
+            Q(role_assignments__role__permissions__in=perm)
+            | Q(user_permissions__in=perm)
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .select_related("staff__org_unit")
+        .order_by("pk")
+    )
+    by_unit: dict[int, list] = {}
+    for user in users:
+        by_unit.setdefault(user.staff.org_unit_id, []).append(user)
+    nearest = next((pk for pk in reversed(above) if pk in by_unit), None)
+    if nearest is None:
+        return (unit.parent or unit), []
+    return by_unit[nearest][0].staff.org_unit, by_unit[nearest]
 
 
 def _round_robin(unit: OrgUnit, candidates: list[int]) -> int:

@@ -18,6 +18,7 @@ from kefu.core.errors import ValidationFailed
 from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
+from kefu.org.selectors import org_units_visible
 from kefu.workorders.models import BusinessLine, CoHandling, WorkOrder, WorkOrderType
 from kefu.workorders.services import actor_unit, capacities
 from kefu.workorders.transitions import OPEN, WAITING_DISPATCH, allowed_actions
@@ -144,6 +145,19 @@ def work_order_list(*, viewer, queue: str = "all", filters: dict | None = None):
     return qs.select_related(
         "order_type", "business_line", "handling_unit", "handler", "customer", "area_unit"
     ).order_by("-id")
+
+
+def target_units(viewer) -> QuerySet[OrgUnit]:
+    """The units a viewer may send an order to (dispatch, bulk dispatch, transfer,
+    co-handling, the responsible unit) and whose handlers they may list: the active
+    units inside their data scope and their own unit — what `services.unit_in_reach`
+    accepts. One list for the order page and the dispatch queue."""
+    return (
+        org_units_visible(viewer)
+        .filter(is_active=True)
+        .only("pk", "name", "depth", "path")
+        .order_by("path")
+    )
 
 
 def actions_for(viewer, order: WorkOrder) -> list[str]:

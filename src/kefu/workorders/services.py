@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -40,7 +39,7 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.signals import order_changed, order_taking_in
-from kefu.workorders.transitions import ActionNotAllowed, State, Who, next_state
+from kefu.workorders.transitions import OPEN, ActionNotAllowed, State, Who, next_state
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -65,6 +64,20 @@ def actor_unit(actor) -> OrgUnit | None:
 
 def _covers(scope, unit: OrgUnit | None) -> bool:
     return unit is not None and scope.covers_unit(unit)
+
+
+def unit_in_reach(actor, unit: OrgUnit) -> bool:
+    """Whether `actor` may point a write at `unit` (dispatch, transfer, co-handling, the
+    responsible unit, a leave hand-over): a unit inside their data scope, or their own
+    unit. The same rule as `org_units_visible`, which lists the units the forms offer;
+    the system (routing, the SLA monitor) reaches every unit."""
+    if actor is None:
+        return True
+    own = actor_unit(actor)
+    return scope_for(actor).covers_unit(unit) or (own is not None and own.pk == unit.pk)
+
+
+OUTSIDE_SCOPE = gettext_lazy("Outside your data scope.")
 
 
 def capacities(actor, order: WorkOrder) -> frozenset[Who]:
@@ -122,7 +135,9 @@ def _pk(value: Any, field: str) -> int:
     return int(text)
 
 
-def _unit(data: dict, field: str, *, required: bool = True) -> OrgUnit | None:
+def _unit(data: dict, field: str, *, required: bool = True, actor=None) -> OrgUnit | None:
+    """The active unit named by `data[field]`; with `actor`, only one inside the actor's
+    reach (`unit_in_reach`): a write may not point outside the data scope."""
     if data.get(field) in (None, ""):
         if required:
             raise ValidationFailed.for_fields({field: [_("This field is required.")]})
@@ -130,17 +145,17 @@ def _unit(data: dict, field: str, *, required: bool = True) -> OrgUnit | None:
     unit = OrgUnit.objects.filter(pk=_pk(data[field], field), is_active=True).first()
     if unit is None:
         raise ValidationFailed.for_fields({field: [_("Choose a valid option.")]})
+    if not unit_in_reach(actor, unit):
+        raise ValidationFailed.for_fields({field: [OUTSIDE_SCOPE]})
     return unit
 
 
 def _handler_in(data: dict, unit: OrgUnit):
+    """The person named by `data["handler"]`: one of the unit's handlers who is not on
+    leave (the people the handler select offers, `routing.handlers_in`)."""
     if data.get("handler") in (None, ""):
         return None
-    user = (
-        get_user_model()
-        .objects.filter(pk=_pk(data["handler"], "handler"), is_active=True, staff__org_unit=unit)
-        .first()
-    )
+    user = routing.handler_users(unit).filter(pk=_pk(data["handler"], "handler")).first()
     if user is None:
         raise ValidationFailed.for_fields({"handler": [_("Not a member of the chosen unit.")]})
     return user
@@ -243,8 +258,9 @@ def work_order_create(
 ) -> WorkOrder:
     """Take an order in. The accepting agent becomes its owner of record (首问负责制).
 
-    Unless it is resolved on the spot (`resolve_at_intake`), the dispatch rules route it;
-    an order no rule fits waits in the dispatch queue.
+    Unless it is resolved on the spot (`resolve_at_intake`: resolved and replied to at
+    first contact), the dispatch rules route it; an order no rule fits waits in the
+    dispatch queue.
     """
     if actor is not None and not actor.has_perm("workorders.add_workorder"):
         raise PermissionDenied()
@@ -294,8 +310,18 @@ def work_order_create(
         WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     _event(order, actor=actor, action="create", from_status="", data=event_data)
     if resolve_at_intake:
-        return work_order_act(
+        order = work_order_act(
             actor=actor, order=order, action="resolve", data={"resolution": resolve_at_intake}
+        )
+        if not order.first_contact_resolution:  # the system has nobody on the line
+            return order
+        # The caller heard the answer on the line: that was the reply (回复). Recorded as
+        # such, so the order does not wait for (or send) a reply it already had.
+        return work_order_act(
+            actor=actor,
+            order=order,
+            action="reply",
+            data={"reply": order.resolution, "at_intake": True},
         )
     rule = routing.match_rule(order)
     if rule is not None:
@@ -315,7 +341,7 @@ def work_order_create(
 
 
 def _do_dispatch(order, actor, data):
-    unit = _unit(data, "unit")
+    unit = _unit(data, "unit", actor=actor)
     handler = _handler_in(data, unit)
     rule = data.get("rule")
     order.dispatching_unit = actor_unit(actor) or order.dispatching_unit or order.accepting_unit
@@ -336,7 +362,7 @@ def _do_accept(order, actor, data):
 
 def _do_transfer(order, actor, data):
     reason = _text(data, "reason", required=True)
-    unit = _unit(data, "unit")
+    unit = _unit(data, "unit", actor=actor)
     if unit.pk == order.handling_unit_id and not data.get("handler"):
         raise ValidationFailed.for_fields({"unit": [_("The order is already with this unit.")]})
     before = order.handling_unit.name if order.handling_unit else ""
@@ -387,7 +413,7 @@ def _do_resolve(order, actor, data):
         if data.get("justified") not in (None, ""):
             order.justified = str(data["justified"]).lower() in ("true", "1", "yes", "on")
         order.remedy = _choice(data.get("remedy") or "", "remedy", Remedy)
-        order.responsible_unit = _unit(data, "responsible_unit", required=False)
+        order.responsible_unit = _unit(data, "responsible_unit", required=False, actor=actor)
         order.responsible_person = _text(data, "responsible_person", required=False, max_length=50)
     # Resolved by the agent at intake; a restore by the system is no first-contact resolution.
     at_intake = actor is not None and order.status == State.ACCEPTED and not order.dispatched_at
@@ -405,6 +431,9 @@ def _do_reply(order, actor, data):
 
     order.reply = _text(data, "reply", required=True)
     order.replied_at = timezone.now()
+    if data.get("at_intake"):
+        # Given on the phone while the order was taken in: nothing to send the customer.
+        return order.reply, {"at_intake": True}
     # The customer is told, in the same transaction (the outbox delivers after commit).
     return order.reply, {"sent": reply_send(order=order, text=order.reply)}
 
@@ -430,12 +459,22 @@ def _do_supervise(order, actor, data):
 
 
 def _do_escalate(order, actor, data):
+    """升级: one rung up from where the order stands, to the nearest unit above with
+    supervisors, who are told (through the outbox). The SLA ladder goes on from there."""
+    from kefu.workorders.notifications import notify_escalation
+
+    note = _text(data, "reason", required=actor is not None)
     base = order.escalated_to or order.handling_unit or order.area_unit
-    target = base.parent or base
+    target, supervisors = routing.supervisors_above(base)
     order.escalation_level += 1
     order.escalated_to = target
-    note = _text(data, "reason", required=actor is not None)
-    return note, {"level": order.escalation_level, "unit": target.name}
+    notify_escalation(order=order, actor=actor, note=note, users=supervisors)
+    return note, {
+        "level": order.escalation_level,
+        "unit": target.name,
+        "unit_id": target.pk,
+        "notified": [u.pk for u in supervisors],
+    }
 
 
 def _do_reopen(order, actor, data):
@@ -483,12 +522,21 @@ def _do_co_handle(order, actor, data):
     raw = data.get("units") or []
     if not isinstance(raw, list | tuple) or not raw:
         raise ValidationFailed.for_fields({"units": [_("This field is required.")]})
-    units = [_unit({"units": u}, "units") for u in raw]
+    units = [_unit({"units": u}, "units", actor=actor) for u in raw]
     if any(u.pk == order.handling_unit_id for u in units):
         raise ValidationFailed.for_fields({"units": [_("The lead unit cannot co-handle.")]})
     for unit in units:
         CoHandling.objects.get_or_create(order=order, unit=unit, defaults={"invited_by": actor})
     return _text(data, "note", required=False), {"units": [u.name for u in units]}
+
+
+def _do_hand_back(order, actor, data):
+    before = order.handler.get_full_name() if order.handler_id else ""
+    order.handler = data.get("handler")
+    info = {"from_handler": before}
+    if order.handler is not None:
+        info["handler"] = order.handler.get_full_name()
+    return _text(data, "note", required=False), info
 
 
 def _do_co_handle_done(order, actor, data):
@@ -521,6 +569,7 @@ _HANDLERS = {
     "link": _do_link,
     "co_handle": _do_co_handle,
     "co_handle_done": _do_co_handle_done,
+    "hand_back": _do_hand_back,
 }
 
 
@@ -593,8 +642,55 @@ ACTION_LABELS = {
     "link": gettext_lazy("Link order"),  # 关联
     "co_handle": gettext_lazy("Invite co-handling"),  # 协办
     "co_handle_done": gettext_lazy("Record co-handling part"),  # 协办完成
+    "hand_back": gettext_lazy("Hand back for leave"),  # 休假交接
 }
 
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+@transaction.atomic
+def work_orders_hand_back(*, actor, user, hand_to=None) -> list[WorkOrder]:
+    """休假交接: the open orders assigned to `user`, who is going on leave, leave them —
+    back to their handling unit's queue, or to `hand_to`, a colleague in the same unit
+    who is not on leave, where the colleague handles for that unit. A working order waits
+    to be taken on again (dispatched); a suspended one stays suspended. Each order gets
+    a timeline event by `actor` (who put the person on leave); returns the orders.
+
+    Called by `kefu.org.services.staff_leave_set` after the leave is recorded, so that
+    `user` is no longer among the unit's handlers.
+    """
+    staff = getattr(user, "staff", None)
+    if hand_to is not None:
+        colleagues = routing.handlers_in(staff.org_unit) if staff is not None else []
+        if hand_to.pk == user.pk or hand_to.pk not in colleagues:
+            raise ValidationFailed.for_fields(
+                {"hand_to": [_("Choose a colleague in the same unit who is not on leave.")]}
+            )
+        if not unit_in_reach(actor, staff.org_unit):
+            raise ValidationFailed.for_fields({"hand_to": [OUTSIDE_SCOPE]})
+    name = user.get_full_name() or user.get_username()
+    note = _("%(name)s is on leave.") % {"name": name}
+    ids = WorkOrder.objects.filter(handler=user, status__in=list(OPEN)).order_by("pk")
+    handlers: dict[int, list[int]] = {}
+    handed = []
+    for pk in ids.values_list("pk", flat=True):
+        order = _lock(WorkOrder(pk=pk), None)
+        if order.handler_id != user.pk or order.status not in OPEN:
+            continue
+        unit_id = order.handling_unit_id
+        if hand_to is not None and unit_id is not None and unit_id not in handlers:
+            handlers[unit_id] = routing.handlers_in(order.handling_unit)
+        to = hand_to if hand_to is not None and hand_to.pk in handlers.get(unit_id, []) else None
+        target = next_state(order.status, "hand_back", {Who.SYSTEM})
+        _note, info = _do_hand_back(order, actor, {"handler": to})
+        from_status = order.status
+        order.status = target
+        order.version += 1
+        order.save()
+        _event(
+            order, actor=actor, action="hand_back", from_status=from_status, note=note, data=info
+        )
+        handed.append(order)
+    return handed

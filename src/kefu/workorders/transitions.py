@@ -131,6 +131,9 @@ TABLE: dict[str, Rule] = {
     # 协办: the lead unit invites units; each records its part.
     "co_handle": Rule(_stay(WORKING), _WORKERS | {_S}),
     "co_handle_done": Rule(_stay(OPEN), frozenset({_C})),
+    # 休假交接: the handler goes on leave; the order goes back to the unit's queue (or to a
+    # named colleague), to be taken on again. Only as part of putting someone on leave.
+    "hand_back": Rule({**_stay(OPEN), **dict.fromkeys(WORKING, State.DISPATCHED)}, {_SYS}),
 }
 TABLE = {name: Rule(r.moves, frozenset(r.who), r.who_from) for name, r in TABLE.items()}
 ACTIONS = tuple(TABLE)

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,12 +30,12 @@ from kefu.core.errors import Conflict, KefuError, NotFound
 from kefu.customers import selectors as customer_selectors
 from kefu.customers.models import Customer
 from kefu.org.models import OrgUnit
-from kefu.org.selectors import org_units_visible
 from kefu.web.errors import form_add_kefu_error, http_errors
 from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
 from kefu.workorders import selectors, services
 from kefu.workorders.forms import (
+    ACTION_FORMS,
     UNIT_ACTIONS,
     BulkDispatchForm,
     WorkOrderCreateForm,
@@ -112,17 +111,10 @@ def _caller(raw: str | None) -> str:
     return key if key.isdigit() and len(key) >= 5 else ""
 
 
-def _target_units(viewer, order: WorkOrder | None = None) -> list[OrgUnit]:
-    """Units an order can be sent to from this viewer's desk: those in their scope, and
-    (for a given order) every unit in the order's area one level up, so a handler whose
-    own scope is one team can still transfer to a neighbouring team."""
-    q = Q(pk__in=org_units_visible(viewer).values("pk"))
-    if order is not None:
-        base = order.area_unit.parent or order.area_unit
-        q |= Q(path__startswith=base.path)
-    return list(
-        OrgUnit.objects.filter(q, is_active=True).only("pk", "name", "depth").order_by("path")
-    )
+def _target_units(viewer) -> list[OrgUnit]:
+    """Units an order can be sent to from this viewer's desk (selectors.target_units):
+    the same on the order page and in bulk dispatch, and what the services accept."""
+    return list(selectors.target_units(viewer))
 
 
 @dataclass
@@ -364,7 +356,8 @@ def handler_options(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("unit") or next(
         (v for k, v in request.GET.items() if k.endswith("-unit")), ""
     )
-    options = format_html_join("", '<option value="{}">{}</option>', handler_choices(raw))
+    choices = handler_choices(raw, viewer=request.user)
+    options = format_html_join("", '<option value="{}">{}</option>', choices)
     return HttpResponse(options)
 
 
@@ -420,6 +413,7 @@ EVENT_DETAIL_LABELS = {
     "unit": gettext_lazy("Unit"),
     "from_unit": gettext_lazy("From unit"),
     "handler": gettext_lazy("Handler"),
+    "from_handler": gettext_lazy("From handler"),
     "rule": gettext_lazy("Dispatch rule"),
     "target": gettext_lazy("Other order"),
     "level": gettext_lazy("Escalation level"),
@@ -489,7 +483,7 @@ def _detail_context(
     actions = selectors.actions_for(user, order)
     if bound_action and bound_action not in actions:
         actions = [*actions, bound_action]  # keep the failed form on screen with its error
-    units = _target_units(user, order) if UNIT_ACTIONS & set(actions) else []
+    units = _target_units(user) if UNIT_ACTIONS & set(actions) else []
     forms = []
     for action in actions:
         form = bound if action == bound_action else action_form(action, order=order, units=units)
@@ -545,9 +539,9 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     """One lifecycle action from its form on the order page; back to the page on success,
     the page with the form and its errors otherwise (409 when the order changed since)."""
     order = _order_or_404(request.user, number)
-    if action not in services.ACTION_LABELS or action == "create":
+    if action not in ACTION_FORMS:  # "create", and the system's own (hand_back)
         raise Http404()
-    units = _target_units(request.user, order) if action in UNIT_ACTIONS else []
+    units = _target_units(request.user) if action in UNIT_ACTIONS else []
     form = action_form(action, order=order, units=units, data=request.POST)
     status = 400
     if form.is_valid():
