@@ -41,6 +41,33 @@ def _test_settings(settings):
     refcache.forget_all()
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _calendar_of_the_real_clock(request):
+    """Tests on the database get calendar data for the years of the real clock.
+
+    Most tests take orders in on the real clock (services default `now` to timezone.now()).
+    The shipped calendar ends with the last year chinesecalendar knows (2026 today), so
+    from late December a complaint's three working days would reach a year without
+    holiday data, and every such test would see a provisional time limit and a
+    "calendar missing" note it does not expect. Tests of that case set their clock to a
+    year past every covered one (tests/sla/test_calendar_missing.py). `.ci/run` runs the
+    suite again under faketime in 2027 to keep this true."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if not (_DB_FIXTURES & names or marker):
+        return
+    transactional = {"transactional_db", "live_server"} & names or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tests.factories import cover_calendar_years, real_clock_years
+
+    cover_calendar_years(real_clock_years())
+
+
 @pytest.fixture
 def org(db):
     """Province → 2 prefectures → 2 counties each. Returns a dict of units by short name."""

@@ -90,3 +90,33 @@ class CustomerDataFactory(factory.DictFactory):
     id_number = factory.Sequence(lambda n: valid_id_number(seq=f"{n % 1000:03d}"))
     address = "人民路88号"
     monthly_value = "120.00"
+
+
+def cover_calendar_years(years) -> list[int]:
+    """Enter `years` on the working-hours calendar where neither the shipped data nor the
+    admin's table has them: weekends only, no holidays (as `kefu calendar import` would
+    with a file of no special days). Returns the years entered.
+
+    For the real clock: a test that takes orders in on today's date must not get a
+    "calendar missing" note because the suite runs in a year the seed data ends before."""
+    from kefu.calendars.models import CalendarYear
+    from kefu.calendars.selectors import _seed_days
+
+    # Read from the tables, not the per-process calendar: that may still hold a year a
+    # previous test entered (rolled back without a signal).
+    covered = _seed_days()[1] | set(CalendarYear.objects.values_list("year", flat=True))
+    added = [y for y in sorted(set(years)) if y not in covered]
+    for year in added:
+        CalendarYear.objects.create(year=year, source="tests: year of the real clock")
+    return added
+
+
+def real_clock_years() -> list[int]:
+    """The years a time limit started on the real clock may run into: this year and next
+    (a complaint's three working days from 29 December reach January)."""
+    import datetime as dt
+
+    from kefu.calendars.business_time import SHANGHAI
+
+    this_year = dt.datetime.now(SHANGHAI).year
+    return [this_year, this_year + 1]

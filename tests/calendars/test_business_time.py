@@ -84,6 +84,18 @@ def test_year_without_holiday_data_fails_loudly():
         due("2026-12-31 17:30", 60)  # runs into 2027
 
 
+def test_a_provisional_calendar_counts_a_missing_year_on_weekends_only():
+    provisional = CN.provisional()
+    # 2027 has no data: Fri 1 Jan (New Year's Day in fact) counts as a working day …
+    assert due("2026-12-31 17:30", 60, provisional) == "2027-01-01 09:30"
+    # … Saturday and Sunday do not; the known year keeps its holidays (1 Oct 2026).
+    assert due("2027-01-01 17:30", 60, provisional) == "2027-01-04 09:30"
+    assert due("2026-09-30 17:30", 60, provisional) == due("2026-09-30 17:30", 60)
+    assert provisional.is_workday(dt.date(2027, 2, 8)) and not provisional.is_workday(
+        dt.date(2027, 2, 6)
+    )
+
+
 def test_naive_or_negative_input_is_refused():
     with pytest.raises(ValueError):
         add_business_minutes(CN, dt.datetime(2025, 6, 3, 9), 10)

@@ -9,7 +9,7 @@ from kefu.calendars.models import CalendarDay, CalendarYear
 from kefu.calendars.selectors import business_calendar
 from kefu.core.errors import NotFound, ValidationFailed
 
-NOTICE_2027 = "日期,类型,名称\n2027-01-01,休,元旦\n2027-02-05,休,春节\n2027-02-06,班,春节调休\n"
+NOTICE_2038 = "日期,类型,名称\n2038-01-01,休,元旦\n2038-02-05,休,春节\n2038-02-06,班,春节调休\n"
 
 
 def write(tmp_path, text: str, encoding: str = "utf-8-sig"):
@@ -32,17 +32,17 @@ def test_importing_a_year_makes_it_computable(tmp_path):
         "--calendar",
         "cn-standard",
         "--start",
-        "2027-02-04T17:30:00+08:00",
+        "2038-02-04T17:30:00+08:00",
         "--minutes",
         "60",
         "--json",
     )
-    with pytest.raises(CommandError, match="2027"):
+    with pytest.raises(CommandError, match="2038"):
         business_time(*args)
-    call_command("calendar", "import", str(write(tmp_path, NOTICE_2027, "gbk")))
-    assert CalendarYear.objects.filter(year=2027).exists()
+    call_command("calendar", "import", str(write(tmp_path, NOTICE_2038, "gbk")))
+    assert CalendarYear.objects.filter(year=2038).exists()
     # Thu 4 Feb 17:30 → half an hour; Fri 5 Feb is a holiday; Sat 6 Feb a make-up day.
-    assert json.loads(business_time(*args)) == {"due": "2027-02-06T09:30:00+08:00"}
+    assert json.loads(business_time(*args)) == {"due": "2038-02-06T09:30:00+08:00"}
 
 
 @pytest.mark.django_db
@@ -58,8 +58,9 @@ def test_table_entries_override_the_seed_data(tmp_path):
 @pytest.mark.django_db
 def test_bad_rows_are_all_reported_and_nothing_is_imported(tmp_path):
     text = (
-        "日期,类型,名称\n2027-01-01,休,元旦\n2027-13-01,休,x\n2027-02-06,上班,x\n2027-01-01,班,x\n"
+        "日期,类型,名称\n2038-01-01,休,元旦\n2038-13-01,休,x\n2038-02-06,上班,x\n2038-01-01,班,x\n"
     )
+    years_before = list(CalendarYear.objects.values_list("year", flat=True))
     with pytest.raises(ValidationFailed) as err:
         from kefu.calendars.services import calendar_import
 
@@ -68,7 +69,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(tmp_path):
     assert len(problems) == 3
     assert any("3" in p and "日期" in p for p in problems)
     assert any("4" in p and "类型" in p for p in problems)
-    assert not CalendarDay.objects.exists() and not CalendarYear.objects.exists()
+    assert not CalendarDay.objects.exists()
+    assert list(CalendarYear.objects.values_list("year", flat=True)) == years_before
 
 
 @pytest.mark.django_db

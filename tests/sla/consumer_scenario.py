@@ -36,10 +36,17 @@ def setup(orders: int) -> dict:
     from kefu.sla.models import SlaClock
     from kefu.workorders.models import Channel, WorkOrderType
     from kefu.workorders.services import work_order_act, work_order_create
-    from tests.factories import build_org, make_customer, make_staff
+    from tests.factories import (
+        build_org,
+        cover_calendar_years,
+        make_customer,
+        make_staff,
+        real_clock_years,
+    )
 
     # As in the test suite: PBKDF2 would cost seconds per user, and nobody signs in here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cover_calendar_years(real_clock_years())  # orders are taken in on the real clock
     units = build_org()
     agent = make_staff("agent", units["county_a1"], "agent")
     dispatcher = make_staff("dispatcher", units["pref_a"], "dispatcher")

@@ -9,14 +9,16 @@ A due time is "start + N minutes of working time" on a calendar:
 
 A year the calendar has no holiday data for is an error (`CalendarYearMissing`), never a
 silent guess: treating a Spring Festival week as working days would make every time limit
-in it wrong.
+in it wrong. Where a time limit must still run (warnings, escalation), the caller asks
+for `calendar.provisional()`: the same calendar with every missing year counted on
+weekends only (Saturday and Sunday off, no holidays), and marks the result 暂定.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -40,6 +42,9 @@ class BusinessCalendar:
     workdays: frozenset[int] = frozenset()  # date ordinals on although Saturday/Sunday
     years: frozenset[int] = frozenset()
     tz: dt.tzinfo = SHANGHAI
+    # A provisional calendar (暂定) counts a year without holiday data on weekends only
+    # instead of raising CalendarYearMissing.
+    weekends_beyond: bool = False
 
     @classmethod
     def standard(
@@ -57,8 +62,12 @@ class BusinessCalendar:
             years=frozenset(years),
         )
 
+    def provisional(self) -> BusinessCalendar:
+        """This calendar, with each year it has no holiday data for counted Monday–Friday."""
+        return replace(self, weekends_beyond=True)
+
     def is_workday(self, day: dt.date) -> bool:
-        if day.year not in self.years:
+        if day.year not in self.years and not self.weekends_beyond:
             raise CalendarYearMissing(self.name, day.year)
         return self._open(day.toordinal())
 
@@ -91,8 +100,9 @@ def add_business_minutes(
     year = day.year
     years = calendar.years
     windows = calendar.windows
+    strict = not calendar.weekends_beyond
     while True:
-        if year not in years:
+        if strict and year not in years:
             raise CalendarYearMissing(calendar.name, year)
         if calendar._open(ordinal):
             for opens, closes in windows:

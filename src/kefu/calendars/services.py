@@ -40,9 +40,12 @@ def calendar_import(*, path: str | Path, source: str = "") -> dict[int, int]:
     """Replace the listed years' holidays and make-up days with the file's rows.
 
     CSV or xlsx with columns 日期, 类型 (休/班), 名称. Every year that appears becomes a
-    covered year. All rows are checked first; any problem → nothing changes. Returns
-    {year: number of days}.
+    covered year. All rows are checked first; any problem → nothing changes. Time limits
+    that were provisional (暂定) for want of these years are recomputed in the same
+    transaction. Returns {year: number of days}.
     """
+    from kefu.sla.services import sla_recompute_provisional  # sla builds on calendars
+
     try:
         rows = list(read_rows(path))
     except TabularError as exc:
@@ -95,4 +98,5 @@ def calendar_import(*, path: str | Path, source: str = "") -> dict[int, int]:
     )
     for year in years:
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source[:200]})
+    sla_recompute_provisional()
     return {year: sum(1 for d in days if d.year == year) for year in years}

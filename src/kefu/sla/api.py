@@ -61,6 +61,7 @@ class SlaClockSerializer(serializers.ModelSerializer):
             "breached_at",
             "escalation_step",
             "remaining_seconds",
+            "provisional",
             "problem",
         ]
         read_only_fields = fields

@@ -27,6 +27,7 @@ class SlaConfig(AppConfig):
     verbose_name = _("Time limits")
 
     def ready(self):
+        from kefu.sla import checks  # noqa: F401  (registers the calendar-year check)
         from kefu.workorders.signals import order_changed, order_taking_in
 
         # The work-order services send order_changed inside every action's transaction;

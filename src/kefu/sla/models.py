@@ -219,6 +219,9 @@ class SlaClock(models.Model):
     next_step_at = models.DateTimeField(_("next escalation step"), null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     problem = models.CharField(_("problem"), max_length=200, blank=True)
+    # 暂定: due/warning times counted on weekends only because a year they run into has no
+    # holiday data; they drive warnings and escalation until the year is imported.
+    provisional = models.BooleanField(_("provisional"), default=False)
 
     class Meta:
         ordering = ["order_id", "id"]

@@ -81,6 +81,7 @@ def countdown(order: WorkOrder, *, now: dt.datetime | None = None) -> list[dict[
                 "warn_at": clock.warn_at,
                 "paused": paused,
                 "remaining_seconds": remaining,
+                "provisional": clock.provisional,
             }
         )
     return out
@@ -144,6 +145,41 @@ def users_holding(perm: str) -> QuerySet:
         .distinct()
         .order_by("pk")
     )
+
+
+def calendar_alert_recipients() -> list:
+    """Who hears of a missing calendar year: the administrators who can enter it and the
+    supervisors whose time limits it makes provisional."""
+    people = users_holding("calendars.add_calendarday") | users_holding(
+        "workorders.supervise_workorder"
+    )
+    return list(people.distinct().order_by("pk"))
+
+
+# Next year's holidays are announced by the State Council around November; from this day
+# on a missing next year is reported (banner, notification, `kefu check`).
+NEXT_YEAR_FROM = (11, 1)  # 1 November
+
+
+def missing_calendar_years(*, now: dt.datetime | None = None) -> list[tuple[str, int]]:
+    """(calendar, year) pairs without holiday data that time limits need: this year, and
+    from 1 November next year, on every working-hours calendar an active policy uses."""
+    today = timezone.localdate(now or timezone.now())
+    years = [today.year]
+    if (today.month, today.day) >= NEXT_YEAR_FROM:
+        years.append(today.year + 1)
+    names = {
+        policy.calendar_for(kind)
+        for policy in active_policies()
+        for kind in ClockKind.values
+        if policy.minutes_for(kind)
+    }
+    missing = []
+    for name in sorted(names):
+        calendar = business_calendar(name)
+        if not calendar.always_open:
+            missing.extend((name, year) for year in years if year not in calendar.years)
+    return missing
 
 
 def unit_chain(unit: OrgUnit) -> list[int]:

@@ -12,11 +12,14 @@ A step is due only while the clock's state says so, so a worker killed mid-batch
 the batch back and the next pass does those steps again, once; a second monitor finds
 them done. Messages carry a dedupe key per clock and step as a second guard.
 
-A year without holiday data never yields a guessed deadline. The order is still taken in
-(losing a customer's complaint is worse than a late deadline), but loudly: the clock is
-marked "calendar missing" (order sla_state "error"), the timeline says why, administrators
-get a notification and the log an error; the monitor retries hourly and computes the
-deadline as soon as the year is imported.
+A year without holiday data never yields a silently guessed deadline. The order is still
+taken in (losing a customer's complaint is worse than a late deadline), with a
+**provisional** (暂定) due time counted on weekends only (Saturday and Sunday off, no
+holidays) that drives warnings and escalation, and loudly: the clock is flagged
+`provisional` (and the order `due_provisional`), the timeline says why, administrators get
+a notification and the log an error. Importing the year (`calendar_import`) recomputes
+the provisional clocks at once (`sla_recompute_provisional`); the monitor and the daily
+calendar check also recompute any it finds.
 """
 
 from __future__ import annotations
@@ -49,7 +52,13 @@ from kefu.sla.models import (
     SlaPolicy,
 )
 from kefu.sla.outbox import Notice, notify_many
-from kefu.sla.selectors import Calendars, Ladder, policy_match, users_holding
+from kefu.sla.selectors import (
+    Calendars,
+    Ladder,
+    calendar_alert_recipients,
+    missing_calendar_years,
+    policy_match,
+)
 from kefu.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderType
 
 log = logging.getLogger(__name__)
@@ -58,7 +67,6 @@ RETRY_NO_CALENDAR = dt.timedelta(hours=1)  # a missing calendar year is tried ag
 RETRY_FAILED = dt.timedelta(minutes=10)  # a clock whose step raised is tried again
 MONITOR_BATCH = 200  # clocks per transaction
 MONITOR_LIMIT = 50_000  # clock steps per pass; the next pass (a minute later) continues
-CALENDAR_LOOKAHEAD = dt.timedelta(days=60)
 CALENDAR_MISSING_TEMPLATE = "sla_calendar_missing"
 
 # WorkOrder.sla_state values (the lists' 预警 / 超时 queues read them).
@@ -106,46 +114,53 @@ def _compute_deadlines(
     clock: SlaClock, calendars: Calendars, now: dt.datetime
 ) -> CalendarYearMissing | None:
     """Due and warning time from the start, the budget and the finished pauses; on a
-    missing calendar year the clock is marked NO_CALENDAR and the error returned."""
+    missing calendar year they are provisional (weekends only), the clock is flagged and
+    the error returned. Warnings and breaches already raised stay raised."""
+    calendar = calendars(clock.calendar)
+    pauses = _pause_pairs(clock)
+    missing = None
     try:
-        calendar = calendars(clock.calendar)
-        pauses = _pause_pairs(clock)
         due = deadline(calendar, clock.started_at, clock.budget_minutes, pauses)
         warn = deadline(calendar, clock.started_at, clock.budget_minutes * clock.warn_ratio, pauses)
     except CalendarYearMissing as exc:
-        clock.due_at = clock.warn_at = None
-        clock.state = ClockState.NO_CALENDAR
-        clock.problem = f"calendar {exc.calendar} has no holiday data for {exc.year}"
-        _schedule(clock, now)
-        return exc
+        missing, calendar = exc, calendar.provisional()
+        due = deadline(calendar, clock.started_at, clock.budget_minutes, pauses)
+        warn = deadline(calendar, clock.started_at, clock.budget_minutes * clock.warn_ratio, pauses)
     clock.due_at, clock.warn_at = due, warn
-    if clock.state == ClockState.NO_CALENDAR:
-        clock.state, clock.problem = ClockState.RUNNING, ""
+    clock.provisional = missing is not None
+    clock.problem = (
+        f"calendar {missing.calendar} has no holiday data for {missing.year}" if missing else ""
+    )
+    if clock.state == ClockState.NO_CALENDAR:  # flagged before provisional times existed
+        clock.state = ClockState.RUNNING
     _schedule(clock, now)
-    return None
+    return missing
 
 
 def _ladder_time(
     clock: SlaClock, calendars: Calendars, base: dt.datetime, minutes: int
 ) -> dt.datetime:
     """When the next escalation step is due. Escalation is internal follow-up, not a
-    promise to the customer: without calendar data it falls back to wall time (logged)."""
+    promise to the customer: without calendar data it runs on the provisional calendar
+    (weekends only; logged)."""
+    calendar = calendars(clock.calendar)
     try:
-        return add_business_minutes(calendars(clock.calendar), base, minutes)
+        return add_business_minutes(calendar, base, minutes)
     except CalendarYearMissing as exc:
-        log.warning("sla: clock %s escalates on wall time: %s", clock.pk, exc)
-        return base + dt.timedelta(minutes=minutes)
+        log.warning("sla: clock %s escalates on the provisional calendar: %s", clock.pk, exc)
+        return add_business_minutes(calendar.provisional(), base, minutes)
 
 
 # --- loud errors ---------------------------------------------------------------------------
 
 
 def _alert_missing_year(calendar: str, year: int, order: WorkOrder | None = None) -> None:
-    """Tell the administrators once per calendar year (dedupe key), however many clocks
-    it stops."""
+    """Tell the administrators and supervisors once per calendar year (dedupe key: the
+    Message rows are the record of having told them), however many clocks it affects and
+    however often the daily check runs."""
     log.error(
-        "sla: calendar %s has no holiday data for %s; time limits running into it cannot "
-        "be computed until an administrator imports the year",
+        "sla: calendar %s has no holiday data for %s; time limits running into it are "
+        "provisional (weekends only) until an administrator imports the year",
         calendar,
         year,
     )
@@ -153,7 +168,7 @@ def _alert_missing_year(calendar: str, year: int, order: WorkOrder | None = None
         notify(
             template=CALENDAR_MISSING_TEMPLATE,
             context={"calendar": calendar, "year": year, "order": _order_context(order)},
-            users=list(users_holding("calendars.add_calendarday")),
+            users=calendar_alert_recipients(),
             dedupe_key=f"sla:calendar:{calendar}:{year}",
         )
     except TemplateMissing:
@@ -165,10 +180,16 @@ def _alert_missing_year(calendar: str, year: int, order: WorkOrder | None = None
 def _report_missing_calendar(order: WorkOrder, clock: SlaClock, exc: CalendarYearMissing) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         note = _(
-            "The %(clock)s time limit cannot be computed: the %(calendar)s calendar has no "
-            "holiday data for %(year)s. An administrator must import that year "
-            "(kefu calendar import); the time limit is then computed automatically."
-        ) % {"clock": ClockKind(clock.kind).label, "calendar": exc.calendar, "year": exc.year}
+            "The %(clock)s time limit is provisional: the %(calendar)s calendar has no "
+            "holiday data for %(year)s, so it was counted on weekends only (due %(due)s). "
+            "An administrator must import that year (kefu calendar import); the time limit "
+            "is then recomputed automatically."
+        ) % {
+            "clock": ClockKind(clock.kind).label,
+            "calendar": exc.calendar,
+            "year": exc.year,
+            "due": _local(clock.due_at),
+        }
     WorkOrderEvent.objects.create(
         order=order,
         action="note",
@@ -181,6 +202,7 @@ def _report_missing_calendar(order: WorkOrder, clock: SlaClock, exc: CalendarYea
             "problem": "calendar_missing",
             "calendar": exc.calendar,
             "year": exc.year,
+            "provisional_due": clock.due_at.isoformat() if clock.due_at else None,
         },
     )
     _alert_missing_year(exc.calendar, exc.year, order)
@@ -245,7 +267,7 @@ def clocks_before_intake(*, order: WorkOrder) -> None:
     state in the INSERT; they are saved with the create event (`_on_create`)."""
     prepared = _prepare(order, _INTAKE_KINDS, timezone.now(), Calendars())
     order._sla_prepared = prepared
-    order.due_at, order.sla_state = order_summary(prepared[0])
+    order.due_at, order.sla_state, order.due_provisional = order_summary(prepared[0])
 
 
 def _stop(
@@ -262,7 +284,7 @@ def _stop(
         if cancelled:
             clock.state = ClockState.CANCELLED
         else:
-            if clock.due_at is None:  # calendar was missing: perhaps imported since
+            if clock.due_at is None or clock.provisional:  # perhaps imported since
                 _compute_deadlines(clock, calendars, at)
             if clock.due_at is None:
                 clock.state = ClockState.STOPPED
@@ -390,10 +412,12 @@ def clocks_on_order_event(*, order: WorkOrder, event: WorkOrderEvent) -> None:
     live = reaction(order, event, Calendars())
     if live is None:  # the reaction changed existing clocks: read what is live now
         live = list(SlaClock.objects.filter(order=order, stopped_at=None))
-    due_at, sla_state = order_summary(live)
-    if (due_at, sla_state) != (order.due_at, order.sla_state):
-        WorkOrder.objects.filter(pk=order.pk).update(due_at=due_at, sla_state=sla_state)
-        order.due_at, order.sla_state = due_at, sla_state
+    due_at, sla_state, provisional = order_summary(live)
+    if (due_at, sla_state, provisional) != (order.due_at, order.sla_state, order.due_provisional):
+        WorkOrder.objects.filter(pk=order.pk).update(
+            due_at=due_at, sla_state=sla_state, due_provisional=provisional
+        )
+        order.due_at, order.sla_state, order.due_provisional = due_at, sla_state, provisional
 
 
 _WORST_FIRST = (
@@ -409,18 +433,24 @@ class _LiveClock(NamedTuple):
     due_at: dt.datetime | None
     paused_at: dt.datetime | None
     state: str
+    provisional: bool = False
     stopped_at: None = None
 
 
-def order_summary(live: Iterable[SlaClock | _LiveClock]) -> tuple[dt.datetime | None, str]:
-    """An order's `due_at` and `sla_state` from its live (unstopped) clocks: the earliest
-    due time of a clock that is counting, and the worst state. The one definition: actions
-    apply it to the clocks in hand, the monitor through `sync_orders`."""
+def order_summary(
+    live: Iterable[SlaClock | _LiveClock],
+) -> tuple[dt.datetime | None, str, bool]:
+    """An order's `due_at`, `sla_state` and `due_provisional` from its live (unstopped)
+    clocks: the earliest due time of a clock that is counting, the worst state, and whether
+    a clock due at that time is provisional (暂定). The one definition: actions apply it to
+    the clocks in hand, the monitor through `sync_orders`."""
     live = [c for c in live if c.stopped_at is None]
-    counting = [c.due_at for c in live if c.paused_at is None and c.due_at is not None]
+    counting = [c for c in live if c.paused_at is None and c.due_at is not None]
     states = {c.state for c in live}
     sla_state = next((label for state, label in _WORST_FIRST if state in states), "")
-    return min(counting, default=None), sla_state
+    due_at = min((c.due_at for c in counting), default=None)
+    provisional = any(c.provisional for c in counting if c.due_at == due_at)
+    return due_at, sla_state, provisional
 
 
 def sync_orders(
@@ -436,12 +466,13 @@ def sync_orders(
     raises = raises or {}
     live: dict[int, list[_LiveClock]] = {pk: [] for pk in ids}
     clocks = SlaClock.objects.filter(order_id__in=ids, stopped_at=None)
-    for order_id, *fields in clocks.values_list("order_id", "due_at", "paused_at", "state"):
-        live[order_id].append(_LiveClock(*fields))
-    names = ("due_at", "sla_state", "escalation_level", "escalated_to_id")
+    fields = ("order_id", "due_at", "paused_at", "state", "provisional")
+    for order_id, *values in clocks.values_list(*fields):
+        live[order_id].append(_LiveClock(*values))
+    names = ("due_at", "sla_state", "due_provisional", "escalation_level", "escalated_to_id")
     changed = []
     for pk, *stored in WorkOrder.objects.filter(pk__in=ids).values_list("pk", *names):
-        level, unit_id = stored[2:]
+        level, unit_id = stored[3:]
         if pk in raises and raises[pk][0] > level:
             level, unit_id = raises[pk][0], raises[pk][1].pk
         wanted = [*order_summary(live[pk]), level, unit_id]
@@ -589,9 +620,12 @@ def _plan_escalation(clock: SlaClock, calendars: Calendars, ladder: Ladder) -> _
 
 def _plan(clock: SlaClock, now: dt.datetime, calendars: Calendars, ladder: Ladder) -> _Step:
     """The one step that is due on `clock` (read under the order's row lock)."""
-    if clock.state == ClockState.NO_CALENDAR:
+    if clock.state == ClockState.NO_CALENDAR:  # a clock flagged before provisional times
         missing = _compute_deadlines(clock, calendars, now)
-        return _Step(clock, "no_calendar" if missing is not None else "recomputed")
+        return _Step(clock, "provisional" if missing is not None else "recomputed")
+    if clock.provisional and _compute_deadlines(clock, calendars, now) is None:
+        # The year was imported since (and nobody recomputed): the real times decide.
+        return _Step(clock, "recomputed")
     if clock.state in (ClockState.RUNNING, ClockState.WARNING) and clock.due_at <= now:
         # Past due: straight to the breach; a warning now would only be noise.
         return _plan_breach(clock, calendars)
@@ -618,6 +652,7 @@ _MONITOR_FIELDS = (
     "escalation_step",
     "next_step_at",
     "next_check_at",
+    "provisional",
 )
 
 
@@ -769,37 +804,55 @@ def sla_monitor_pass(
             due, now=now, calendars=calendars, ladder=ladder, counts=counts
         )
         seen += len(due)
-    if counts["no_calendar"]:
+    if counts["provisional"]:
         log.error(
-            "sla: %s clock(s) still have no deadline: a calendar year is missing",
-            counts["no_calendar"],
+            "sla: %s clock(s) still have provisional deadlines: a calendar year is missing",
+            counts["provisional"],
         )
     counts["passed_over"] = len(passed_over)
     return {k: v for k, v in counts.items() if v}
 
 
 def sla_calendar_check(*, now: dt.datetime | None = None) -> list[tuple[str, int]]:
-    """事前预警 for the calendar itself: alert while there is still time when this year or
-    the one starting within CALENDAR_LOOKAHEAD has no holiday data on a calendar an
-    active policy uses. Returns the missing (calendar, year) pairs."""
+    """事前预警 for the calendar itself: while this year, or from 1 November next year, has
+    no holiday data on a calendar an active policy uses, tell administrators and
+    supervisors — once per calendar and year, however often it runs. Also recomputes
+    provisional clocks whose year has been entered since. Returns the missing
+    (calendar, year) pairs."""
     now = now or timezone.now()
-    names: set[str] = set()
-    for policy in SlaPolicy.objects.filter(is_active=True):
-        names.update(policy.calendar_for(k) for k in _ALL_KINDS if policy.minutes_for(k))
-    calendars = Calendars()
-    soon = now + CALENDAR_LOOKAHEAD
-    years = sorted({timezone.localdate(now).year, timezone.localdate(soon).year})
-    missing = []
-    for name in sorted(names):
-        calendar = calendars(name)
-        if calendar.always_open:
-            continue
-        for year in years:
-            if year not in calendar.years:
-                missing.append((name, year))
-                with transaction.atomic():
-                    _alert_missing_year(name, year)
+    missing = missing_calendar_years(now=now)
+    for name, year in missing:
+        with transaction.atomic():
+            _alert_missing_year(name, year)
+    sla_recompute_provisional(now=now)
     return missing
+
+
+def sla_recompute_provisional(*, now: dt.datetime | None = None) -> int:
+    """Recompute every live provisional clock (暂定) on the current calendars; returns how
+    many now have their real due time. The calendar import calls it after a year is
+    entered; the daily calendar check calls it too (a year entered through the admin)."""
+    now = now or timezone.now()
+    order_ids = set(
+        SlaClock.objects.filter(provisional=True, stopped_at=None).values_list(
+            "order_id", flat=True
+        )
+    )
+    if not order_ids:
+        return 0
+    calendars = Calendars()
+    fixed = 0
+    with transaction.atomic():
+        list(WorkOrder.objects.select_for_update(of=("self",)).filter(pk__in=order_ids))
+        clocks = SlaClock.objects.select_for_update(of=("self",)).filter(
+            order_id__in=order_ids, provisional=True, stopped_at=None
+        )
+        for clock in clocks:
+            still_missing = _compute_deadlines(clock, calendars, now)
+            clock.save()
+            fixed += still_missing is None
+        sync_orders(order_ids)
+    return fixed
 
 
 # --- policies -----------------------------------------------------------------------------

@@ -34,5 +34,19 @@ def home(request: HttpRequest) -> HttpResponse:
         "customer_total": sum(n for _, n in tier_counts),
         "can_customers": can_customers,
         "search_form": CustomerSearchForm() if can_customers else None,
+        "missing_calendar_years": _missing_calendar_years(user),
     }
     return render(request, "web/home.html", context)
+
+
+def _missing_calendar_years(user) -> list[tuple[str, int]]:
+    """For administrators and supervisors: the calendar years the time limits need but
+    nobody has entered (this year; from 1 November also next year)."""
+    if not (
+        user.has_perm("calendars.add_calendarday")
+        or user.has_perm("workorders.supervise_workorder")
+    ):
+        return []
+    from kefu.sla.selectors import missing_calendar_years
+
+    return missing_calendar_years()

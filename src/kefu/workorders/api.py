@@ -242,6 +242,12 @@ class WorkOrderSummarySerializer(ReusedFieldsMixin, serializers.Serializer):
     handler = serializers.IntegerField(source="handler_id", read_only=True, allow_null=True)
     handler_name = serializers.SerializerMethodField()
     due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    provisional = serializers.BooleanField(
+        source="due_provisional",
+        read_only=True,
+        help_text="due_at is provisional (暂定): a calendar year it runs into has no holiday "
+        "data yet, so it was counted on weekends only; recomputed when the year is imported.",
+    )
     sla_state = serializers.CharField(
         read_only=True, help_text='"" (in time), "warning" or "breached".'
     )
@@ -386,6 +392,12 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
     remedy_display = LabelField(Remedy.choices, source="remedy")
     merged_into_number = serializers.SerializerMethodField()
     related_numbers = serializers.SerializerMethodField()
+    provisional = serializers.BooleanField(
+        source="due_provisional",
+        read_only=True,
+        help_text="due_at is provisional (暂定): counted on weekends only for want of a "
+        "calendar year; recomputed when the year is imported.",
+    )
     allowed_actions = serializers.SerializerMethodField(
         help_text="What you may do now, in the order of the lifecycle table."
     )
@@ -441,6 +453,7 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
             "merged_into_number",
             "related_numbers",
             "due_at",
+            "provisional",
             "sla_state",
             "created_at",
             "updated_at",
@@ -794,6 +807,7 @@ _SUMMARY_COLUMNS = (
     "handling_unit",
     "handler",
     "due_at",
+    "due_provisional",
     "sla_state",
     "created_at",
 )

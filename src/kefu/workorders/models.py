@@ -353,6 +353,9 @@ class WorkOrder(models.Model):
     # Time limits: the earliest running deadline, kept here by the SLA app for lists.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     sla_state = models.CharField(_("time-limit state"), max_length=10, blank=True, default="")
+    # due_at is provisional (暂定): a calendar year it runs into has no holiday data yet, so
+    # it was counted on weekends only; recomputed when the year is imported.
+    due_provisional = models.BooleanField(_("due time provisional"), default=False)
 
     created_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
