@@ -40,6 +40,7 @@ from kefu.customers.models import (
     Tag,
     TierThreshold,
 )
+from kefu.customers.pii import is_phone_account
 from kefu.customers.validation import FIELD_LABELS, REASONS, clean_customer_fields, clean_text
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
@@ -462,15 +463,27 @@ def customer_reveal(
     reason: str = "",
     ip: str | None = None,
     contact_id: int | None = None,
+    product_id: int | None = None,
 ) -> dict[str, str]:
     """Return unmasked personal data and write the 查阅登记 entry in the same transaction.
 
     `fields` picks the customer's own phone and/or ID number. With `contact_id`, one further
     phone contact (mobile or landline) of this customer is revealed instead, keyed and
-    logged as "contact:<id>"; a contact of another customer is NotFound.
+    logged as "contact:<id>"; with `product_id`, the account number of one of their phone
+    products (mobile, fixed line), keyed and logged as "product:<id>". A contact or product
+    of another customer is NotFound.
     """
     _require(actor, "customers.view_pii")
-    if contact_id is not None:
+    if product_id is not None:
+        product = customer.products.filter(pk=product_id).first()
+        if product is None:
+            raise NotFound()
+        if not is_phone_account(product.kind):
+            raise ValidationFailed.for_fields(
+                {str(_("Product")): [_("only phone-number accounts are masked and revealed")]}
+            )
+        clear = {f"product:{product.pk}": product.account_number}
+    elif contact_id is not None:
         contact = customer.contacts.filter(pk=contact_id).first()
         if contact is None:
             raise NotFound()

@@ -25,6 +25,7 @@ from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer, CustomerKind, HistorySource
+from kefu.customers.pii import is_phone_account, masked_account
 from kefu.customers.validation import FIELD_LABELS
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
@@ -217,9 +218,19 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         }
         for c in customer.contacts.all()
     ]
+    products = [
+        {
+            "product": p,
+            "is_phone": is_phone_account(p.kind),
+            "key": f"product-{p.pk}",
+            "masked": masked_account(p),
+        }
+        for p in customer.products.all()
+    ]
     return {
         "customer": customer,
         "contacts": contacts,
+        "products": products,
         "decision": decision,
         "decision_gap": (
             decision.next_threshold - customer.monthly_value
@@ -346,8 +357,11 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     of their further phone contacts."""
     customer = selectors.customer_get(viewer=request.user, pk=pk)
     contact = request.POST.get("contact", "").strip()
-    if contact and not contact.isdigit():
+    if contact and not (contact.isdigit() and len(contact) <= 18):
         raise ValidationFailed.for_fields({str(_("Contact")): [_("unknown contact")]})
+    product = request.POST.get("product", "").strip()
+    if product and not (product.isdigit() and len(product) <= 18):
+        raise ValidationFailed.for_fields({str(_("Product")): [_("unknown product")]})
     field = request.POST.get("field", "phone")
     values = services.customer_reveal(
         actor=request.user,
@@ -355,6 +369,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         fields=(field,),
         ip=client_ip(request) or None,
         contact_id=int(contact) if contact else None,
+        product_id=int(product) if product and not contact else None,
     )
     ((key, value),) = values.items()
     dom_key = key.replace(":", "-")  # contact:7 → contact-7, as the 360 page names it
