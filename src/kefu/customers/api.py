@@ -454,6 +454,10 @@ class AccessLogFilterSerializer(serializers.Serializer):
     )
 
 
+def _mapping(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else {}
+
+
 def _as_filters(data: dict[str, Any]) -> dict[str, str]:
     """Selectors take filters as strings, as they arrive from a query string or a form."""
     return {key: str(value) for key, value in data.items()}
@@ -577,7 +581,20 @@ class CustomerViewSet(viewsets.GenericViewSet):
     )
     def change_register(self, request: Request, pk: str) -> Response:
         customer = self._get(pk)
-        data = _parse(ChangeRegisterSerializer(data=request.data))
+        ip = client_ip(request) or None
+        body = ChangeRegisterSerializer(data=request.data)
+        if not body.is_valid():
+            # The identity check is made (and logged) whatever else the request got wrong:
+            # a 400 about the rest must not tell, unlogged, whether the identity matched.
+            stated = IdentitySerializer(data=_mapping(request.data).get("identity"))
+            if stated.is_valid() and any(stated.validated_data.values()):
+                services.customer_identity_check(
+                    actor=request.user,
+                    customer=customer,
+                    identity=dict(stated.validated_data),
+                    ip=ip,
+                )
+        data = _parse(body)
         entry = services.customer_change_register(
             actor=request.user,
             customer=customer,
@@ -585,6 +602,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
             identity=dict(data["identity"]),
             reason=data["reason"],
             channel=data.get("channel", ""),
+            ip=ip,
         )
         return Response(ChangeRequestSerializer(entry).data, status=status.HTTP_201_CREATED)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core import cn_validation as cnv
@@ -18,6 +21,7 @@ from kefu.core.errors import (
     IdentityCheckFailed,
     NotFound,
     PermissionDenied,
+    TooManyIdentityChecks,
     ValidationFailed,
 )
 from kefu.core.masking import mask_id_number, mask_phone
@@ -298,7 +302,6 @@ def customer_tier_override(*, actor, customer: Customer, tier: str, reason: str)
     return _save_with_history(customer, before, actor=actor, source=HistorySource.TIER, note=reason)
 
 
-@transaction.atomic
 def customer_change_register(
     *,
     actor,
@@ -307,13 +310,18 @@ def customer_change_register(
     identity: dict[str, str],
     reason: str,
     channel: str = "",
+    ip: str | None = None,
 ) -> ChangeRequest:
     """客户信息变更登记: verify identity against the archive, then apply and record.
 
     `identity` holds what the customer stated (ID number, phone, address); every stated
     item must match the archive, and at least one item the archive holds must be stated.
+    The identity check runs first and is logged (customer_identity_check) whatever else is
+    wrong with the request, so a bad change or a missing reason never turns the register
+    into an unlogged way of confirming someone's ID number or phone.
     """
     _require(actor, "customers.register_change")
+    passed = customer_identity_check(actor=actor, customer=customer, identity=identity, ip=ip)
     unknown = [k for k in changes if k not in SENSITIVE_FIELDS]
     if unknown or not changes:
         raise ValidationFailed.for_fields(
@@ -321,54 +329,102 @@ def customer_change_register(
         )
     if not (reason or "").strip():
         raise ValidationFailed.for_fields({str(_("Reason")): [_("is required")]})
-    customer = _lock(customer, None)
-    passed = _verify_identity(customer, identity)
-    cleaned, errors = clean_customer_fields({"kind": customer.kind, **changes}, partial=True)
-    cleaned.pop("kind", None)
-    _raise_field_errors(errors)
-    before = _snapshot(customer)
-    for field, value in cleaned.items():
-        if field == "id_number":
-            _set_id_number(customer, value)
-        else:
-            setattr(customer, field, value)
-    entry = ChangeRequest.objects.create(
-        customer=customer,
-        registered_by=actor,
-        changes=_diff(before, _snapshot(customer)),
-        identity_checks=passed,
-        reason=reason.strip()[:200],
-        channel=channel[:30],
-    )
-    _save_with_history(
-        customer, before, actor=actor, source=HistorySource.CHANGE_REGISTER, note=reason
-    )
+    with transaction.atomic():
+        customer = _lock(customer, None)
+        if _identity_mismatches(customer, _stated_identity(identity)):
+            raise Conflict()  # the archive changed between the check and the lock
+        cleaned, errors = clean_customer_fields({"kind": customer.kind, **changes}, partial=True)
+        cleaned.pop("kind", None)
+        _raise_field_errors(errors)
+        before = _snapshot(customer)
+        for field, value in cleaned.items():
+            if field == "id_number":
+                _set_id_number(customer, value)
+            else:
+                setattr(customer, field, value)
+        entry = ChangeRequest.objects.create(
+            customer=customer,
+            registered_by=actor,
+            changes=_diff(before, _snapshot(customer)),
+            identity_checks=passed,
+            reason=reason.strip()[:200],
+            channel=channel[:30],
+        )
+        _save_with_history(
+            customer, before, actor=actor, source=HistorySource.CHANGE_REGISTER, note=reason
+        )
     return entry
 
 
-def _verify_identity(customer: Customer, identity: dict[str, str]) -> list[str]:
-    def same(kind: str, stated: str) -> bool:
+def _stated_identity(identity: dict[str, str] | None) -> dict[str, str]:
+    return {
+        k: str(v or "").strip()
+        for k, v in (identity or {}).items()
+        if k in IdentityCheck.values and str(v or "").strip()
+    }
+
+
+def _identity_mismatches(customer: Customer, stated: dict[str, str]) -> list[str]:
+    def same(kind: str, value: str) -> bool:
         stored = getattr(customer, kind) or ""
         if kind == IdentityCheck.PHONE:
-            return cnv.phone_search_key(stated) == cnv.phone_search_key(stored)
+            return cnv.phone_search_key(value) == cnv.phone_search_key(stored)
         if kind == IdentityCheck.ID_NUMBER:
-            return stated.strip().upper() == stored.upper()
-        return stated.strip() == stored.strip()
+            return value.upper() == stored.upper()
+        return value == stored.strip()
 
-    stated = {
-        k: (v or "").strip()
-        for k, v in identity.items()
-        if k in IdentityCheck.values and (v or "").strip()
-    }
+    return [k for k, v in stated.items() if not same(k, v)]
+
+
+def identity_failures_recent(customer: Customer) -> int:
+    """Failed identity checks on this customer within the throttle window (all actors)."""
+    since = timezone.now() - timedelta(minutes=settings.KEFU_IDENTITY_FAILURE_WINDOW_MINUTES)
+    return AccessLog.objects.filter(
+        customer=customer, action=AccessAction.IDENTITY_FAILED, at__gte=since
+    ).count()
+
+
+def customer_identity_check(
+    *, actor, customer: Customer, identity: dict[str, str], ip: str | None = None
+) -> list[str]:
+    """身份核验: compare what a caller stated with the archive; the checked fields, or raise.
+
+    Each comparison is written to the access log (查阅登记) as passed or failed, naming the
+    fields checked, in a transaction of its own that commits before any later error of the
+    request: the outcome is never learned unlogged. After KEFU_IDENTITY_FAILURES failures
+    on one customer within the window (by anyone), further checks are refused without
+    comparing (TooManyIdentityChecks, 429) until the window has passed; supervisors see the
+    failures in the access log and on the customer's 360 page.
+    """
+    _require(actor, "customers.register_change")
+    stated = _stated_identity(identity)
     if not stated:
         raise IdentityCheckFailed(_("State at least one of ID number, phone or address."))
-    failed = [k for k, v in stated.items() if not same(k, v)]
+    if identity_failures_recent(customer) >= settings.KEFU_IDENTITY_FAILURES:
+        raise TooManyIdentityChecks()
+    failed = _identity_mismatches(customer, stated)
+    holds_any = any(getattr(customer, k) for k in stated)
+    passed = not failed and holds_any
+    with transaction.atomic():
+        AccessLog.objects.create(
+            actor=actor,
+            action=AccessAction.IDENTITY_PASSED if passed else AccessAction.IDENTITY_FAILED,
+            customer=customer,
+            fields=",".join(sorted(stated)),
+            reason=(
+                str(_("did not match: %(fields)s") % {"fields": ",".join(sorted(failed))})
+                if failed
+                else ""
+            )[:200],
+            ip=ip,
+            actor_unit_id=_actor_unit_id(actor),
+        )
     if failed:
         raise IdentityCheckFailed(
             _("Identity check failed: %(fields)s does not match the archive.")
             % {"fields": "、".join(str(IdentityCheck(k).label) for k in failed)}
         )
-    if not any(getattr(customer, k) for k in stated):
+    if not holds_any:
         raise IdentityCheckFailed(_("The archive holds none of the stated items to check."))
     return sorted(stated)
 

@@ -239,6 +239,12 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         ),
         "is_gov": customer.kind == CustomerKind.GOV_ENTERPRISE,
         "can_reveal": user.has_perm("customers.view_pii"),
+        # Supervisors see failed identity checks (a caller guessing ID numbers or phones).
+        "identity_failures": (
+            services.identity_failures_recent(customer)
+            if user.has_perm("customers.view_accesslog")
+            else 0
+        ),
         "can_change": can_change,
         "can_register": can_register,
         "history": _history_rows(history),
@@ -328,6 +334,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
     """客户信息变更登记: applies the change only when the identity check passes."""
     customer = selectors.customer_get(viewer=request.user, pk=pk)
     form = ChangeRegisterForm(request.POST)
+    ip = client_ip(request) or None
     if form.is_valid():
         try:
             services.customer_change_register(
@@ -337,12 +344,21 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
                 identity=form.identity(),
                 reason=form.cleaned_data["reason"],
                 channel=form.cleaned_data["channel"],
+                ip=ip,
             )
         except KefuError as exc:
             form_add_kefu_error(form, exc)
         else:
             messages.success(request, _("Change registered and applied."))
             return redirect("web:customer_detail", pk=pk)
+    elif any(form.identity().values()):
+        # Checked and logged even though the rest of the form is wrong (see the service).
+        try:
+            services.customer_identity_check(
+                actor=request.user, customer=customer, identity=form.identity(), ip=ip
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc)
     return _form_failed(request, customer, "register_form", form)
 
 
