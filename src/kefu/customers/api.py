@@ -291,6 +291,7 @@ class AccessLogSerializer(serializers.ModelSerializer):
             "row_count",
             "reason",
             "ip",
+            "work_order_number",
         ]
 
     def get_actor_name(self, obj: AccessLog) -> str:

@@ -313,6 +313,9 @@ class AccessLog(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     actor_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.SET_NULL)
+    # The work order a reveal was made for (联系客户 by its handler or owner): a number, not
+    # a key, so the customer archive does not depend on the work-order app.
+    work_order_number = models.CharField(_("work order"), max_length=32, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

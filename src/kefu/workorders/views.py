@@ -34,7 +34,7 @@ from kefu.org.selectors import org_units_visible
 from kefu.web.errors import form_add_kefu_error, http_errors
 from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
-from kefu.workorders import selectors, services
+from kefu.workorders import contact, selectors, services
 from kefu.workorders.forms import (
     UNIT_ACTIONS,
     BulkDispatchForm,
@@ -487,6 +487,8 @@ def _detail_context(
         "related": list(visible.filter(pk__in=order.related.values("pk")).order_by("-id")),
         "merged": list(visible.filter(merged_into=order).order_by("-id")),
         "can_open_customer": can_open_customer,
+        "can_reveal_contact": contact.can_reveal_contact(user, order),
+        "contact_number": contact.work_order_contact_number(order),
         "outages": active_outages(order.area_unit) if order.is_open else [],
     }
 
