@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -43,6 +45,7 @@ from kefu.web.forms import (
 from kefu.web.paging import page_of
 
 HISTORY_LIMIT = 50
+ORDERS_LIMIT = 20  # open and past work orders each on the 360 page; the queues list more
 
 
 # --- list -------------------------------------------------------------------------------
@@ -104,6 +107,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if any(u.pk == own_unit for u in units):
         initial["org_unit"] = str(own_unit)
     data = request.POST if request.method == "POST" else None
+    # From the workbench (新建客户档案 for an unknown caller): the caller's number is kept,
+    # and saving goes back to step 3 of the workbench with the new customer picked.
+    for_workbench = (request.POST if data is not None else request.GET).get("for") == "workbench"
+    if request.GET.get("phone"):
+        initial["phone"] = request.GET["phone"].strip()[:30]
     form = CustomerCreateForm(data, units=units, initial=initial)
     if form.is_bound and form.is_valid():
         try:
@@ -125,8 +133,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                     _("The same phone is on file for: %(customers)s. Check for a duplicate.")
                     % {"customers": "、".join(f"{c.name} ({c.code})" for c in others)},
                 )
+            if for_workbench:
+                query = urlencode({"caller": customer.phone, "customer": customer.pk})
+                return redirect(f"{reverse('workorders:workbench')}?{query}")
             return redirect("web:customer_detail", pk=customer.pk)
     context = {
+        "for_workbench": for_workbench,
         "form": form,
         "same_phone": _same_phone(user, request.POST.get("phone")) if form.is_bound else [],
     }
@@ -195,6 +207,25 @@ def _history_rows(entries) -> list[dict[str, Any]]:
     return rows
 
 
+def _customer_orders(user, customer: Customer) -> dict[str, Any]:
+    """The customer's work orders and complaints the viewer may see (the work-order data
+    scope, not the customer's): open ones, then the latest finished ones."""
+    from kefu.workorders.selectors import work_orders_visible
+    from kefu.workorders.transitions import OPEN
+
+    orders = (
+        work_orders_visible(user)
+        .filter(customer=customer)
+        .select_related("order_type", "handling_unit")
+        .order_by("-id")
+    )
+    return {
+        "open_orders": list(orders.filter(status__in=list(OPEN))[:ORDERS_LIMIT]),
+        "past_orders": list(orders.exclude(status__in=list(OPEN))[:ORDERS_LIMIT]),
+        "can_take_order": user.has_perm("workorders.add_workorder"),
+    }
+
+
 def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
     user = request.user
     decision = services.tier_decide(
@@ -228,6 +259,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         for p in customer.products.all()
     ]
     return {
+        **_customer_orders(user, customer),
         "customer": customer,
         "contacts": contacts,
         "products": products,

@@ -119,6 +119,7 @@ class CustomerCard:
     customer: Customer
     open_orders: list[WorkOrder]
     outages: list[Any] = field(default_factory=list)
+    recent_orders: list[WorkOrder] = field(default_factory=list)  # finished, latest first
 
 
 def _cards(viewer, customers: list[Customer]) -> list[CustomerCard]:
@@ -130,7 +131,13 @@ def _cards(viewer, customers: list[Customer]) -> list[CustomerCard]:
             .select_related("order_type")
             .order_by("-id")[:CARD_ORDERS]
         )
-        cards.append(CustomerCard(customer, orders, active_outages(customer.org_unit)))
+        recent = list(
+            visible.filter(customer=customer)
+            .exclude(status__in=list(OPEN))
+            .select_related("order_type")
+            .order_by("-id")[:CARD_ORDERS]
+        )
+        cards.append(CustomerCard(customer, orders, active_outages(customer.org_unit), recent))
     return cards
 
 
