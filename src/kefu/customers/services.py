@@ -142,6 +142,25 @@ def _raise_field_errors(errors: dict[str, str]) -> None:
         )
 
 
+_TAG_SEPARATORS = frozenset(";；,，、|")  # what the importer splits a tag cell on
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    """Tags by name, created as needed. A name holding a list separator is refused: the
+    export would write it and the import read it back as two tags."""
+    names = [str(n).strip() for n in names if str(n).strip()]
+    bad = [n for n in names if _TAG_SEPARATORS.intersection(n)]
+    if bad:
+        raise ValidationFailed.for_fields(
+            {
+                str(FIELD_LABELS["tags"]): [
+                    _("a tag may not contain ; , 、 or |: %(tag)s") % {"tag": bad[0][:40]}
+                ]
+            }
+        )
+    return [Tag.objects.get_or_create(name=n)[0] for n in dict.fromkeys(names)]
+
+
 def _snapshot(customer: Customer) -> dict[str, Any]:
     return {
         f: _plain(getattr(customer, f if f not in ("org_unit", "manager") else f + "_id"))
@@ -213,7 +232,7 @@ def customer_create(
     for product in products:
         customer_product_add(actor=actor, customer=customer, **product)
     if tags:
-        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
+        customer.tags.set(_tags(tags))
     CustomerHistory.objects.create(
         customer=customer,
         actor=actor,
@@ -276,7 +295,7 @@ def customer_update(
         _require_manager_in_scope(actor, data["manager"])
         customer.manager = data["manager"]
     if "tags" in data:
-        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in data["tags"]])
+        customer.tags.set(_tags(data["tags"]))
     _classify(customer)
     return _save_with_history(customer, before, actor=actor, source=HistorySource.EDIT)
 
