@@ -572,7 +572,8 @@ class CustomerViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Register a sensitive change after an identity check (变更登记)",
         request=ChangeRegisterSerializer,
-        responses={201: ChangeRequestSerializer, **_WRITE_ERRORS},
+        # 429 too_many_identity_checks: repeated failed identity checks on this customer
+        responses={201: ChangeRequestSerializer, **_WRITE_ERRORS, **error_responses(429)},
     )
     @action(
         detail=True,
