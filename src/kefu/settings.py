@@ -217,6 +217,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
 # --- REST API -----------------------------------------------------------------------------
+# Failed identity checks (change register) on one customer, by anyone, before further
+# checks are refused for the rest of the window (customers.services.customer_identity_check).
+KEFU_IDENTITY_FAILURES = int(os.environ.get("KEFU_IDENTITY_FAILURES", "5"))
+KEFU_IDENTITY_FAILURE_WINDOW_MINUTES = int(
+    os.environ.get("KEFU_IDENTITY_FAILURE_WINDOW_MINUTES", "60")
+)
 # Unknown API tokens one client address may try per minute before it gets 429 (org.tokens).
 KEFU_BAD_TOKENS_PER_MINUTE = int(os.environ.get("KEFU_BAD_TOKENS_PER_MINUTE", "60"))
 REST_FRAMEWORK = {

@@ -233,7 +233,7 @@ def test_create_customer_with_products_and_tags(client_for, agent_a, org):
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["phone"] == "139****1111" and data["tier"] == "gold"
-    assert data["products"][0]["account_number"] == "13900001111"
+    assert data["products"][0]["account_number"] == "139****1111"  # a phone account: masked
     assert data["tags"] == ["新装"]
     customer = Customer.objects.get(pk=data["id"])
     assert customer.phone == "13900001111"
@@ -420,3 +420,29 @@ def test_out_of_range_ids_in_bodies_are_refused(client_for, admin_user, customer
     )
     patched = client.patch(f"{URL}{customer_a.pk}/", {"version": 2**40}, format="json")
     assert (created.status_code, patched.status_code) == (400, 400)
+
+
+# --- ID-number suffix: at most six characters ---------------------------------------------
+
+
+def test_id_suffix_longer_than_six_is_a_400_naming_the_field(client_for, agent_a, customer_a):
+    client = client_for(agent_a)
+    with translation.override("zh-hans"):
+        refused = client.get(
+            URL, {"id_suffix": customer_a.id_number[-7:]}, headers={"Accept-Language": "zh-hans"}
+        )
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "validation_failed"
+    assert list(body["extra"]["errors"]) == ["证件号码后几位"]
+    # the whole number, which would confirm a masked ID number, is refused the same way
+    assert client.get(URL, {"id_suffix": customer_a.id_number}).status_code == 400
+    assert _ids(client.get(URL, {"id_suffix": customer_a.id_number[-6:]})) == {customer_a.pk}
+
+
+def test_id_suffix_limit_holds_in_the_selector_for_every_caller(agent_a, customer_a):
+    from kefu.core.errors import ValidationFailed
+    from kefu.customers import selectors
+
+    with pytest.raises(ValidationFailed):
+        selectors.customer_list(viewer=agent_a, filters={"id_suffix": customer_a.id_number})

@@ -141,4 +141,56 @@ def test_unmasked_export_reimports_as_the_same_customers(admin_user, customers, 
     customers_export(actor=admin_user, path=path, unmasked=True, reason="迁移")
     with pytest.raises(ImportRejected) as caught:
         customers_import(actor=admin_user, path=path)
-    assert caught.value.extra["problem_count"] == 4  # every customer number already exists
+    # every customer number, and every ID number, is already in the archive
+    assert caught.value.extra["problem_count"] == 8
+
+
+def test_unmasked_export_imports_again_with_the_same_tags_and_products(
+    client, admin_user, org, tmp_path
+):
+    from django.urls import reverse
+
+    from kefu.customers.importing import customers_import
+    from kefu.customers.models import Customer
+
+    customer = make_customer(actor=admin_user, org_unit=org["county_a1"], name="陈晓燕")
+    client.force_login(admin_user)
+    saved = client.post(  # tags as an agent types them on the 360 page
+        reverse("web:customer_edit", args=[customer.pk]),
+        {"edit-monthly_value": "88", "edit-tags": "宽带用户，老客户、VIP 客户", "edit-version": 1},
+    )
+    assert saved.status_code == 302
+    customer.refresh_from_db()
+    assert sorted(t.name for t in customer.tags.all()) == ["VIP 客户", "宽带用户", "老客户"]
+    for kind, account in (("mobile", "13755556666"), ("broadband", "KD-A-0001")):
+        services.customer_product_add(
+            actor=admin_user, customer=customer, kind=kind, account_number=account
+        )
+    path = tmp_path / "round.xlsx"
+    customers_export(actor=admin_user, path=path, unmasked=True, reason="迁移")
+    before = {
+        "code": customer.code,
+        "phone": customer.phone,
+        "id_number": customer.id_number,
+        "tags": sorted(t.name for t in customer.tags.all()),
+        "products": sorted(customer.products.values_list("kind", "account_number")),
+    }
+    Customer.objects.all().delete()  # a fresh archive, as a migration to a new system
+
+    result = customers_import(actor=admin_user, path=path)
+    assert (result.imported, result.rejected) == (1, 0)
+    again = Customer.objects.get()
+    assert {
+        "code": again.code,
+        "phone": again.phone,
+        "id_number": again.id_number,
+        "tags": sorted(t.name for t in again.tags.all()),
+        "products": sorted(again.products.values_list("kind", "account_number")),
+    } == before
+
+
+def test_a_tag_holding_a_list_separator_is_refused(admin_user, org):
+    customer = make_customer(actor=admin_user, org_unit=org["county_a1"])
+    with pytest.raises(ValidationFailed):
+        services.customer_update(actor=admin_user, customer=customer, data={"tags": ["老客户;VIP"]})
+    assert not customer.tags.exists()

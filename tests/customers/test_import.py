@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from decimal import Decimal
 
 import openpyxl
@@ -24,6 +25,8 @@ from kefu.customers.models import (
     ImportStatus,
 )
 from tests.factories import make_customer, valid_id_number
+
+_ROW_SEQ = itertools.count()
 
 HEADER = [
     "客户编号",
@@ -57,7 +60,14 @@ def row(
     address="中山路1号",
 ):
     if id_number is None:
-        id_number = valid_id_number(seq=f"{abs(hash(code)) % 1000:03d}") if kind == "个人" else ""
+        # A birth date of its own and a running sequence: unique within a test, and never
+        # one of make_customer's (an ID number already on file is a row error).
+        n = next(_ROW_SEQ)
+        id_number = (
+            valid_id_number(birth=f"1992{1 + n // 1000 % 12:02d}01", seq=f"{n % 1000:03d}")
+            if kind == "个人"
+            else ""
+        )
     return [
         code,
         kind,
@@ -270,6 +280,35 @@ def test_customer_number_already_in_database_is_rejected(admin_user, org, tmp_pa
         customers_import(actor=admin_user, path=path)
     assert caught.value.extra["problems"] == ["第3行 客户编号: 已存在"]
     assert not Customer.objects.filter(code="NEW1").exists()
+
+
+def test_id_number_already_in_the_archive_is_a_row_error(admin_user, org, tmp_path, lang_zh):
+    existing = make_customer(actor=admin_user, org_unit=org["county_b1"])
+    path = write_csv(
+        tmp_path / "dup-id.csv", [row("NEW1"), row("NEW2", "别人", id_number=existing.id_number)]
+    )
+    with pytest.raises(ImportRejected) as caught:
+        customers_import(actor=admin_user, path=path)
+    assert caught.value.extra["problems"] == ["第3行 身份证号: 已在客户档案中"]
+    assert Customer.objects.filter(id_number=existing.id_number).count() == 1
+    assert not Customer.objects.filter(code="NEW1").exists()
+
+
+def test_id_number_twice_in_the_file_is_a_row_error_and_skip_keeps_the_first(
+    admin_user, org, tmp_path, lang_zh
+):
+    same = valid_id_number(birth="19770505", seq="321")
+    rows = [row("D1", id_number=same), row("D2"), row("D3", "另一人", id_number=same.lower())]
+    path = write_csv(tmp_path / "twice.csv", rows)
+    with pytest.raises(ImportRejected) as caught:
+        customers_import(actor=admin_user, path=path)
+    assert caught.value.extra["problems"] == ["第4行 身份证号: 重复：第2行已有相同的身份证号"]
+    assert not Customer.objects.exists()
+    result = customers_import(
+        actor=admin_user, path=path, skip_invalid=True, rejects_path=tmp_path / "rejects.csv"
+    )
+    assert (result.imported, result.rejected) == (2, 1)
+    assert set(Customer.objects.values_list("code", flat=True)) == {"D1", "D2"}
 
 
 def test_unit_outside_the_importers_scope_is_rejected(supervisor_a, org, tmp_path, lang_zh):

@@ -55,3 +55,14 @@ class Conflict(KefuError):
 class IdentityCheckFailed(KefuError):
     code = "identity_check_failed"
     default_message = _("Identity check failed.")
+
+
+class TooManyIdentityChecks(KefuError):
+    """Too many failed identity checks on one customer: the check is not even made."""
+
+    code = "too_many_identity_checks"
+    status = 429
+    default_message = _(
+        "Too many failed identity checks for this customer. Try again later; "
+        "a supervisor can see the attempts in the access log."
+    )

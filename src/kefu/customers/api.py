@@ -53,6 +53,8 @@ from kefu.customers.models import (
     Pyramid,
     ServiceTier,
 )
+from kefu.customers.pii import masked_account
+from kefu.customers.selectors import ID_SUFFIX_MAX
 from kefu.customers.validation import FIELD_LABELS
 from kefu.org.models import OrgUnit
 
@@ -84,11 +86,19 @@ def _label(field: str) -> str:
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    """A product held; a phone-number account (mobile, fixed line) masked like the phone."""
+
     kind_display = LabelField(ProductKind.choices, source="kind")
+    account_number = serializers.SerializerMethodField(
+        help_text="Masked (138****5678) when the account is a phone number; reveal to see it."
+    )
 
     class Meta:
         model = CustomerProduct
         fields = ["id", "kind", "kind_display", "account_number", "name", "since", "is_active"]
+
+    def get_account_number(self, obj: CustomerProduct) -> str:
+        return masked_account(obj)
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -242,6 +252,17 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 class RevealResultSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, help_text="In clear; only when requested.")
     id_number = serializers.CharField(required=False, help_text="In clear; only when requested.")
+    account_number = serializers.CharField(
+        required=False, help_text="The requested product's account number in clear."
+    )
+
+    def to_representation(self, instance: dict[str, str]) -> dict[str, str]:
+        # The service keys a product's account "product:<id>"; one product per request.
+        data = {k: v for k, v in instance.items() if k in ("phone", "id_number")}
+        for key, value in instance.items():
+            if key.startswith("product:"):
+                data["account_number"] = value
+        return data
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
@@ -270,6 +291,7 @@ class AccessLogSerializer(serializers.ModelSerializer):
             "row_count",
             "reason",
             "ip",
+            "work_order_number",
         ]
 
     def get_actor_name(self, obj: AccessLog) -> str:
@@ -305,7 +327,10 @@ class CustomerFilterSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=40, help_text="Account number."
     )
     id_suffix = serializers.CharField(
-        required=False, allow_blank=True, max_length=18, help_text="Last digits of the ID number."
+        required=False,
+        allow_blank=True,
+        max_length=ID_SUFFIX_MAX,
+        help_text=f"Last digits of the ID number (at most {ID_SUFFIX_MAX}, as in the web box).",
     )
     tier = serializers.ChoiceField(
         choices=ServiceTier.choices, required=False, help_text="Effective tier."
@@ -382,6 +407,12 @@ class RevealSerializer(serializers.Serializer):
         max_length=2,
         default=["phone"],
     )
+    product = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PK,
+        help_text="A product id: reveal its phone-number account instead of `fields`.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -422,6 +453,10 @@ class AccessLogFilterSerializer(serializers.Serializer):
     customer = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PK, help_text="Customer id."
     )
+
+
+def _mapping(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else {}
 
 
 def _as_filters(data: dict[str, Any]) -> dict[str, str]:
@@ -530,13 +565,15 @@ class CustomerViewSet(viewsets.GenericViewSet):
             fields=tuple(data["fields"]),
             reason=data.get("reason", ""),
             ip=client_ip(request) or None,
+            product_id=data.get("product"),
         )
         return Response(RevealResultSerializer(clear).data)
 
     @extend_schema(
         summary="Register a sensitive change after an identity check (变更登记)",
         request=ChangeRegisterSerializer,
-        responses={201: ChangeRequestSerializer, **_WRITE_ERRORS},
+        # 429 too_many_identity_checks: repeated failed identity checks on this customer
+        responses={201: ChangeRequestSerializer, **_WRITE_ERRORS, **error_responses(429)},
     )
     @action(
         detail=True,
@@ -546,7 +583,20 @@ class CustomerViewSet(viewsets.GenericViewSet):
     )
     def change_register(self, request: Request, pk: str) -> Response:
         customer = self._get(pk)
-        data = _parse(ChangeRegisterSerializer(data=request.data))
+        ip = client_ip(request) or None
+        body = ChangeRegisterSerializer(data=request.data)
+        if not body.is_valid():
+            # The identity check is made (and logged) whatever else the request got wrong:
+            # a 400 about the rest must not tell, unlogged, whether the identity matched.
+            stated = IdentitySerializer(data=_mapping(request.data).get("identity"))
+            if stated.is_valid() and any(stated.validated_data.values()):
+                services.customer_identity_check(
+                    actor=request.user,
+                    customer=customer,
+                    identity=dict(stated.validated_data),
+                    ip=ip,
+                )
+        data = _parse(body)
         entry = services.customer_change_register(
             actor=request.user,
             customer=customer,
@@ -554,6 +604,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
             identity=dict(data["identity"]),
             reason=data["reason"],
             channel=data.get("channel", ""),
+            ip=ip,
         )
         return Response(ChangeRequestSerializer(entry).data, status=status.HTTP_201_CREATED)
 

@@ -27,7 +27,8 @@ from kefu.core.masking import mask_id_number, mask_phone
 from kefu.core.tabular import escape_formula
 from kefu.customers import selectors, services
 from kefu.customers.import_check import FILE_HEADERS, PRODUCT_WORDS
-from kefu.customers.models import Customer, CustomerKind, ProductKind, Pyramid, ServiceTier
+from kefu.customers.models import Customer, CustomerKind, Pyramid, ServiceTier
+from kefu.customers.pii import masked_account
 
 CHUNK = 2000
 KIND_WORDS = {CustomerKind.INDIVIDUAL.value: "个人", CustomerKind.GOV_ENTERPRISE.value: "政企"}
@@ -50,7 +51,6 @@ COLUMNS = (
     (FILE_HEADERS["account_number"], 30),
     (FILE_HEADERS["tags"], 16),
 )
-_PHONE_LIKE_PRODUCTS = {ProductKind.MOBILE.value, ProductKind.FIXED_LINE.value}
 
 
 def _cell(value: Any) -> Any:
@@ -65,12 +65,7 @@ def export_row(customer: Customer, *, unmasked: bool) -> list[Any]:
     phone = customer.phone if unmasked else mask_phone(customer.phone)
     id_number = customer.id_number if unmasked else mask_id_number(customer.id_number)
     products = list(customer.products.all())
-    accounts = [
-        p.account_number
-        if unmasked or p.kind not in _PHONE_LIKE_PRODUCTS
-        else mask_phone(p.account_number)
-        for p in products
-    ]
+    accounts = [p.account_number if unmasked else masked_account(p) for p in products]
     tier = customer.effective_tier
     return [
         _cell(v)

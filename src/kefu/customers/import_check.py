@@ -148,6 +148,7 @@ class _Checker:
         self.labels = labels
         self.order = {label: i for i, label in enumerate(labels.values())}
         self.seen_codes: dict[str, int] = {}
+        self.seen_id_numbers: dict[str, int] = {}
 
     def label(self, f: str) -> str:
         return self.labels.get(f) or str(FIELD_LABELS.get(f, f))
@@ -167,6 +168,16 @@ class _Checker:
                     (
                         self.label("code"),
                         _("duplicate: the same customer number is in row %(row)d") % {"row": first},
+                    )
+                )
+        id_number = cleaned.get("id_number", "")
+        if id_number:
+            first = self.seen_id_numbers.setdefault(id_number, row_no)
+            if first != row_no:
+                problems.append(
+                    (
+                        self.label("id_number"),
+                        _("duplicate: the same ID number is in row %(row)d") % {"row": first},
                     )
                 )
         if problems:

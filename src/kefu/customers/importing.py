@@ -242,6 +242,7 @@ class _Writer:
         self.tag_ids: dict[str, int] = {}
         self.next_id = 0
         self.dropped: list[str] = []
+        self.known_id_numbers: set[str] | None = None
         self.written = 0
         self.mins: list[tuple[float, str, str]] | None = None  # (minimum, layer, class)
         self.held: list[tuple] = []
@@ -307,6 +308,14 @@ class _Writer:
         at least double the table (a first load), and skipped if the lock is not free soon.
         """
         tables = [m._meta.db_table for m in self.TABLES]
+        if self.existing:
+            # Without the index every batch's ID-number check would scan the table: read
+            # the archive's ID numbers once instead (at most as many as the file's rows).
+            self.known_id_numbers = set(
+                Customer.objects.exclude(id_number="")
+                .values_list("id_number", flat=True)
+                .iterator(chunk_size=10000)
+            )
         if self.postgres:
             self._drop_indexes_postgres(tables)
             return
@@ -384,6 +393,20 @@ class _Writer:
         for start in range(0, len(codes), _CODE_CHUNK):
             chunk = codes[start : start + _CODE_CHUNK]
             found.update(Customer.objects.filter(code__in=chunk).values_list("code", flat=True))
+        return found
+
+    def existing_id_numbers(self, id_numbers: list[str]) -> set[str]:
+        """Those of `id_numbers` some customer of the archive (before this import) holds."""
+        if not self.existing:
+            return set()
+        if self.known_id_numbers is not None:  # read before the indexes were dropped
+            return self.known_id_numbers.intersection(id_numbers)
+        found: set[str] = set()
+        for start in range(0, len(id_numbers), _CODE_CHUNK):
+            chunk = [n[::-1] for n in id_numbers[start : start + _CODE_CHUNK]]
+            found.update(
+                Customer.objects.filter(id_number_rev__in=chunk).values_list("id_number", flat=True)
+            )
         return found
 
     def _ids(self, n: int) -> list[int]:
@@ -531,6 +554,7 @@ def _import(
         if first[0] != "header":
             raise ImportRejected.with_problems(_fatal(first))
         code_label = first[1].get("code") or str(FIELD_LABELS["code"])
+        id_label = first[1].get("id_number") or str(FIELD_LABELS["id_number"])
         problems = _Problems(rejects_path, first[2])
         total_rows = 0
         with transaction.atomic():
@@ -552,6 +576,7 @@ def _import(
                         message[2],
                         skip_invalid=skip_invalid,
                         code_label=code_label,
+                        id_label=id_label,
                     )
                     report(PHASE_WRITE, writer.written, max(expected_rows, writer.written))
                 elif kind == "progress":
@@ -619,16 +644,35 @@ def _fatal(message: tuple) -> list[str]:
 
 
 def _batch(
-    writer: _Writer, problems: _Problems, records, rejects, *, skip_invalid: bool, code_label: str
+    writer: _Writer,
+    problems: _Problems,
+    records,
+    rejects,
+    *,
+    skip_invalid: bool,
+    code_label: str,
+    id_label: str,
 ) -> None:
-    """Check a validated batch's customer numbers against the database, then write it."""
+    """Check a validated batch's customer and ID numbers against the archive, then write it.
+
+    An ID number already in the archive is a row error, not a second record of the same
+    person (duplicates within the file are the checker's). The message does not say whose
+    record holds it: the importer may not be allowed to see that customer.
+    """
     codes = [r[1] for r in records if r[1]]
     taken = writer.existing_codes(codes) if codes else set()
-    if taken:
+    id_numbers = [r[4] for r in records if r[4]]
+    held = writer.existing_id_numbers(id_numbers) if id_numbers else set()
+    if taken or held:
         keep = []
         for record in records:
+            row_problems = []
             if record[1] in taken:
-                rejects.append((record[0], [(code_label, _("already exists"))], None))
+                row_problems.append((code_label, _("already exists")))
+            if record[4] and record[4] in held:
+                row_problems.append((id_label, _("already in the customer archive")))
+            if row_problems:
+                rejects.append((record[0], row_problems, None))
             else:
                 keep.append(record)
         records = keep
@@ -730,7 +774,7 @@ def customers_import_rows(
 
     For internal callers: `demo=(count, seed, places)` generates demo customers (in a child
     process when many). `actor=None` is the system: any org unit, no permission check. Any
-    invalid row rejects the whole call.
+    invalid row rejects the whole call, except in a demo, which leaves such rows out.
     """
     if actor is not None and not actor.has_perm("customers.import_customer"):
         raise PermissionDenied()
@@ -748,7 +792,9 @@ def customers_import_rows(
             actor=actor,
             job=job,
             rules=_rules(actor=actor, default_unit_code=None),
-            skip_invalid=False,
+            # Generated people may share an ID number with one already on file (or drawn
+            # earlier): the demo leaves that person out rather than failing or doubling.
+            skip_invalid=demo is not None,
             rejects_path=None,
             progress=progress,
             parallel=demo is not None and expected >= PARALLEL_MIN_ROWS,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core import cn_validation as cnv
@@ -18,6 +21,7 @@ from kefu.core.errors import (
     IdentityCheckFailed,
     NotFound,
     PermissionDenied,
+    TooManyIdentityChecks,
     ValidationFailed,
 )
 from kefu.core.masking import mask_id_number, mask_phone
@@ -40,6 +44,7 @@ from kefu.customers.models import (
     Tag,
     TierThreshold,
 )
+from kefu.customers.pii import is_phone_account
 from kefu.customers.validation import FIELD_LABELS, REASONS, clean_customer_fields, clean_text
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
@@ -137,6 +142,25 @@ def _raise_field_errors(errors: dict[str, str]) -> None:
         )
 
 
+_TAG_SEPARATORS = frozenset(";；,，、|")  # what the importer splits a tag cell on
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    """Tags by name, created as needed. A name holding a list separator is refused: the
+    export would write it and the import read it back as two tags."""
+    names = [str(n).strip() for n in names if str(n).strip()]
+    bad = [n for n in names if _TAG_SEPARATORS.intersection(n)]
+    if bad:
+        raise ValidationFailed.for_fields(
+            {
+                str(FIELD_LABELS["tags"]): [
+                    _("a tag may not contain ; , 、 or |: %(tag)s") % {"tag": bad[0][:40]}
+                ]
+            }
+        )
+    return [Tag.objects.get_or_create(name=n)[0] for n in dict.fromkeys(names)]
+
+
 def _snapshot(customer: Customer) -> dict[str, Any]:
     return {
         f: _plain(getattr(customer, f if f not in ("org_unit", "manager") else f + "_id"))
@@ -208,7 +232,7 @@ def customer_create(
     for product in products:
         customer_product_add(actor=actor, customer=customer, **product)
     if tags:
-        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
+        customer.tags.set(_tags(tags))
     CustomerHistory.objects.create(
         customer=customer,
         actor=actor,
@@ -271,7 +295,7 @@ def customer_update(
         _require_manager_in_scope(actor, data["manager"])
         customer.manager = data["manager"]
     if "tags" in data:
-        customer.tags.set([Tag.objects.get_or_create(name=t)[0] for t in data["tags"]])
+        customer.tags.set(_tags(data["tags"]))
     _classify(customer)
     return _save_with_history(customer, before, actor=actor, source=HistorySource.EDIT)
 
@@ -297,7 +321,6 @@ def customer_tier_override(*, actor, customer: Customer, tier: str, reason: str)
     return _save_with_history(customer, before, actor=actor, source=HistorySource.TIER, note=reason)
 
 
-@transaction.atomic
 def customer_change_register(
     *,
     actor,
@@ -306,13 +329,18 @@ def customer_change_register(
     identity: dict[str, str],
     reason: str,
     channel: str = "",
+    ip: str | None = None,
 ) -> ChangeRequest:
     """客户信息变更登记: verify identity against the archive, then apply and record.
 
     `identity` holds what the customer stated (ID number, phone, address); every stated
     item must match the archive, and at least one item the archive holds must be stated.
+    The identity check runs first and is logged (customer_identity_check) whatever else is
+    wrong with the request, so a bad change or a missing reason never turns the register
+    into an unlogged way of confirming someone's ID number or phone.
     """
     _require(actor, "customers.register_change")
+    passed = customer_identity_check(actor=actor, customer=customer, identity=identity, ip=ip)
     unknown = [k for k in changes if k not in SENSITIVE_FIELDS]
     if unknown or not changes:
         raise ValidationFailed.for_fields(
@@ -320,54 +348,102 @@ def customer_change_register(
         )
     if not (reason or "").strip():
         raise ValidationFailed.for_fields({str(_("Reason")): [_("is required")]})
-    customer = _lock(customer, None)
-    passed = _verify_identity(customer, identity)
-    cleaned, errors = clean_customer_fields({"kind": customer.kind, **changes}, partial=True)
-    cleaned.pop("kind", None)
-    _raise_field_errors(errors)
-    before = _snapshot(customer)
-    for field, value in cleaned.items():
-        if field == "id_number":
-            _set_id_number(customer, value)
-        else:
-            setattr(customer, field, value)
-    entry = ChangeRequest.objects.create(
-        customer=customer,
-        registered_by=actor,
-        changes=_diff(before, _snapshot(customer)),
-        identity_checks=passed,
-        reason=reason.strip()[:200],
-        channel=channel[:30],
-    )
-    _save_with_history(
-        customer, before, actor=actor, source=HistorySource.CHANGE_REGISTER, note=reason
-    )
+    with transaction.atomic():
+        customer = _lock(customer, None)
+        if _identity_mismatches(customer, _stated_identity(identity)):
+            raise Conflict()  # the archive changed between the check and the lock
+        cleaned, errors = clean_customer_fields({"kind": customer.kind, **changes}, partial=True)
+        cleaned.pop("kind", None)
+        _raise_field_errors(errors)
+        before = _snapshot(customer)
+        for field, value in cleaned.items():
+            if field == "id_number":
+                _set_id_number(customer, value)
+            else:
+                setattr(customer, field, value)
+        entry = ChangeRequest.objects.create(
+            customer=customer,
+            registered_by=actor,
+            changes=_diff(before, _snapshot(customer)),
+            identity_checks=passed,
+            reason=reason.strip()[:200],
+            channel=channel[:30],
+        )
+        _save_with_history(
+            customer, before, actor=actor, source=HistorySource.CHANGE_REGISTER, note=reason
+        )
     return entry
 
 
-def _verify_identity(customer: Customer, identity: dict[str, str]) -> list[str]:
-    def same(kind: str, stated: str) -> bool:
+def _stated_identity(identity: dict[str, str] | None) -> dict[str, str]:
+    return {
+        k: str(v or "").strip()
+        for k, v in (identity or {}).items()
+        if k in IdentityCheck.values and str(v or "").strip()
+    }
+
+
+def _identity_mismatches(customer: Customer, stated: dict[str, str]) -> list[str]:
+    def same(kind: str, value: str) -> bool:
         stored = getattr(customer, kind) or ""
         if kind == IdentityCheck.PHONE:
-            return cnv.phone_search_key(stated) == cnv.phone_search_key(stored)
+            return cnv.phone_search_key(value) == cnv.phone_search_key(stored)
         if kind == IdentityCheck.ID_NUMBER:
-            return stated.strip().upper() == stored.upper()
-        return stated.strip() == stored.strip()
+            return value.upper() == stored.upper()
+        return value == stored.strip()
 
-    stated = {
-        k: (v or "").strip()
-        for k, v in identity.items()
-        if k in IdentityCheck.values and (v or "").strip()
-    }
+    return [k for k, v in stated.items() if not same(k, v)]
+
+
+def identity_failures_recent(customer: Customer) -> int:
+    """Failed identity checks on this customer within the throttle window (all actors)."""
+    since = timezone.now() - timedelta(minutes=settings.KEFU_IDENTITY_FAILURE_WINDOW_MINUTES)
+    return AccessLog.objects.filter(
+        customer=customer, action=AccessAction.IDENTITY_FAILED, at__gte=since
+    ).count()
+
+
+def customer_identity_check(
+    *, actor, customer: Customer, identity: dict[str, str], ip: str | None = None
+) -> list[str]:
+    """身份核验: compare what a caller stated with the archive; the checked fields, or raise.
+
+    Each comparison is written to the access log (查阅登记) as passed or failed, naming the
+    fields checked, in a transaction of its own that commits before any later error of the
+    request: the outcome is never learned unlogged. After KEFU_IDENTITY_FAILURES failures
+    on one customer within the window (by anyone), further checks are refused without
+    comparing (TooManyIdentityChecks, 429) until the window has passed; supervisors see the
+    failures in the access log and on the customer's 360 page.
+    """
+    _require(actor, "customers.register_change")
+    stated = _stated_identity(identity)
     if not stated:
         raise IdentityCheckFailed(_("State at least one of ID number, phone or address."))
-    failed = [k for k, v in stated.items() if not same(k, v)]
+    if identity_failures_recent(customer) >= settings.KEFU_IDENTITY_FAILURES:
+        raise TooManyIdentityChecks()
+    failed = _identity_mismatches(customer, stated)
+    holds_any = any(getattr(customer, k) for k in stated)
+    passed = not failed and holds_any
+    with transaction.atomic():
+        AccessLog.objects.create(
+            actor=actor,
+            action=AccessAction.IDENTITY_PASSED if passed else AccessAction.IDENTITY_FAILED,
+            customer=customer,
+            fields=",".join(sorted(stated)),
+            reason=(
+                str(_("did not match: %(fields)s") % {"fields": ",".join(sorted(failed))})
+                if failed
+                else ""
+            )[:200],
+            ip=ip,
+            actor_unit_id=_actor_unit_id(actor),
+        )
     if failed:
         raise IdentityCheckFailed(
             _("Identity check failed: %(fields)s does not match the archive.")
             % {"fields": "、".join(str(IdentityCheck(k).label) for k in failed)}
         )
-    if not any(getattr(customer, k) for k in stated):
+    if not holds_any:
         raise IdentityCheckFailed(_("The archive holds none of the stated items to check."))
     return sorted(stated)
 
@@ -462,15 +538,27 @@ def customer_reveal(
     reason: str = "",
     ip: str | None = None,
     contact_id: int | None = None,
+    product_id: int | None = None,
 ) -> dict[str, str]:
     """Return unmasked personal data and write the 查阅登记 entry in the same transaction.
 
     `fields` picks the customer's own phone and/or ID number. With `contact_id`, one further
     phone contact (mobile or landline) of this customer is revealed instead, keyed and
-    logged as "contact:<id>"; a contact of another customer is NotFound.
+    logged as "contact:<id>"; with `product_id`, the account number of one of their phone
+    products (mobile, fixed line), keyed and logged as "product:<id>". A contact or product
+    of another customer is NotFound.
     """
     _require(actor, "customers.view_pii")
-    if contact_id is not None:
+    if product_id is not None:
+        product = customer.products.filter(pk=product_id).first()
+        if product is None:
+            raise NotFound()
+        if not is_phone_account(product.kind):
+            raise ValidationFailed.for_fields(
+                {str(_("Product")): [_("only phone-number accounts are masked and revealed")]}
+            )
+        clear = {f"product:{product.pk}": product.account_number}
+    elif contact_id is not None:
         contact = customer.contacts.filter(pk=contact_id).first()
         if contact is None:
             raise NotFound()

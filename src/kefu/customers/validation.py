@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "product_kind": gettext_lazy("Product type"),
     "account_number": gettext_lazy("Account number"),
     "tags": gettext_lazy("Tags"),
+    "id_suffix": gettext_lazy("ID number suffix"),
 }
 
 REASONS = {

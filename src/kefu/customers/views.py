@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -25,6 +27,7 @@ from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
 from kefu.customers.models import Customer, CustomerKind, HistorySource
+from kefu.customers.pii import is_phone_account, masked_account
 from kefu.customers.validation import FIELD_LABELS
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
@@ -42,6 +45,7 @@ from kefu.web.forms import (
 from kefu.web.paging import page_of
 
 HISTORY_LIMIT = 50
+ORDERS_LIMIT = 20  # open and past work orders each on the 360 page; the queues list more
 
 
 # --- list -------------------------------------------------------------------------------
@@ -103,6 +107,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if any(u.pk == own_unit for u in units):
         initial["org_unit"] = str(own_unit)
     data = request.POST if request.method == "POST" else None
+    # From the workbench (新建客户档案 for an unknown caller): the caller's number is kept,
+    # and saving goes back to step 3 of the workbench with the new customer picked.
+    for_workbench = (request.POST if data is not None else request.GET).get("for") == "workbench"
+    if request.GET.get("phone"):
+        initial["phone"] = request.GET["phone"].strip()[:30]
     form = CustomerCreateForm(data, units=units, initial=initial)
     if form.is_bound and form.is_valid():
         try:
@@ -124,8 +133,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                     _("The same phone is on file for: %(customers)s. Check for a duplicate.")
                     % {"customers": "、".join(f"{c.name} ({c.code})" for c in others)},
                 )
+            if for_workbench:
+                query = urlencode({"caller": customer.phone, "customer": customer.pk})
+                return redirect(f"{reverse('workorders:workbench')}?{query}")
             return redirect("web:customer_detail", pk=customer.pk)
     context = {
+        "for_workbench": for_workbench,
         "form": form,
         "same_phone": _same_phone(user, request.POST.get("phone")) if form.is_bound else [],
     }
@@ -194,6 +207,25 @@ def _history_rows(entries) -> list[dict[str, Any]]:
     return rows
 
 
+def _customer_orders(user, customer: Customer) -> dict[str, Any]:
+    """The customer's work orders and complaints the viewer may see (the work-order data
+    scope, not the customer's): open ones, then the latest finished ones."""
+    from kefu.workorders.selectors import work_orders_visible
+    from kefu.workorders.transitions import OPEN
+
+    orders = (
+        work_orders_visible(user)
+        .filter(customer=customer)
+        .select_related("order_type", "handling_unit")
+        .order_by("-id")
+    )
+    return {
+        "open_orders": list(orders.filter(status__in=list(OPEN))[:ORDERS_LIMIT]),
+        "past_orders": list(orders.exclude(status__in=list(OPEN))[:ORDERS_LIMIT]),
+        "can_take_order": user.has_perm("workorders.add_workorder"),
+    }
+
+
 def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
     user = request.user
     decision = services.tier_decide(
@@ -217,9 +249,20 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         }
         for c in customer.contacts.all()
     ]
+    products = [
+        {
+            "product": p,
+            "is_phone": is_phone_account(p.kind),
+            "key": f"product-{p.pk}",
+            "masked": masked_account(p),
+        }
+        for p in customer.products.all()
+    ]
     return {
+        **_customer_orders(user, customer),
         "customer": customer,
         "contacts": contacts,
+        "products": products,
         "decision": decision,
         "decision_gap": (
             decision.next_threshold - customer.monthly_value
@@ -228,6 +271,12 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         ),
         "is_gov": customer.kind == CustomerKind.GOV_ENTERPRISE,
         "can_reveal": user.has_perm("customers.view_pii"),
+        # Supervisors see failed identity checks (a caller guessing ID numbers or phones).
+        "identity_failures": (
+            services.identity_failures_recent(customer)
+            if user.has_perm("customers.view_accesslog")
+            else 0
+        ),
         "can_change": can_change,
         "can_register": can_register,
         "history": _history_rows(history),
@@ -317,6 +366,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
     """客户信息变更登记: applies the change only when the identity check passes."""
     customer = selectors.customer_get(viewer=request.user, pk=pk)
     form = ChangeRegisterForm(request.POST)
+    ip = client_ip(request) or None
     if form.is_valid():
         try:
             services.customer_change_register(
@@ -326,12 +376,21 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
                 identity=form.identity(),
                 reason=form.cleaned_data["reason"],
                 channel=form.cleaned_data["channel"],
+                ip=ip,
             )
         except KefuError as exc:
             form_add_kefu_error(form, exc)
         else:
             messages.success(request, _("Change registered and applied."))
             return redirect("web:customer_detail", pk=pk)
+    elif any(form.identity().values()):
+        # Checked and logged even though the rest of the form is wrong (see the service).
+        try:
+            services.customer_identity_check(
+                actor=request.user, customer=customer, identity=form.identity(), ip=ip
+            )
+        except KefuError as exc:
+            form_add_kefu_error(form, exc)
     return _form_failed(request, customer, "register_form", form)
 
 
@@ -346,8 +405,11 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     of their further phone contacts."""
     customer = selectors.customer_get(viewer=request.user, pk=pk)
     contact = request.POST.get("contact", "").strip()
-    if contact and not contact.isdigit():
+    if contact and not (contact.isdigit() and len(contact) <= 18):
         raise ValidationFailed.for_fields({str(_("Contact")): [_("unknown contact")]})
+    product = request.POST.get("product", "").strip()
+    if product and not (product.isdigit() and len(product) <= 18):
+        raise ValidationFailed.for_fields({str(_("Product")): [_("unknown product")]})
     field = request.POST.get("field", "phone")
     values = services.customer_reveal(
         actor=request.user,
@@ -355,6 +417,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         fields=(field,),
         ip=client_ip(request) or None,
         contact_id=int(contact) if contact else None,
+        product_id=int(product) if product and not contact else None,
     )
     ((key, value),) = values.items()
     dom_key = key.replace(":", "-")  # contact:7 → contact-7, as the 360 page names it

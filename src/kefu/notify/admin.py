@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from kefu.core.masking import mask_phone
 from kefu.notify import services
 from kefu.notify.models import Message, NotificationTemplate, WebhookEndpoint
 
@@ -45,7 +46,9 @@ class MessageAdmin(admin.ModelAdmin):
         "short_error",
     )
     list_filter = ("status", "channel", "template")
-    search_fields = ("address", "template", "subject", "recipient__username")
+    # "=address": a whole phone number or e-mail address only; a substring search would let
+    # anyone narrow a customer's masked number digit by digit.
+    search_fields = ("=address", "template", "subject", "recipient__username")
     list_select_related = ("recipient",)
     date_hierarchy = "created_at"
     actions = ["retry_now"]
@@ -65,6 +68,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("to"))
     def to_display(self, obj: Message) -> str:
+        if obj.address and "@" not in obj.address:
+            return mask_phone(obj.address)  # a customer's phone, masked as everywhere else
         return obj.address or (obj.recipient.get_username() if obj.recipient else "")
 
     @admin.display(description=_("last error"))

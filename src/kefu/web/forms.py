@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core.http import client_ip
 from kefu.customers import tiering
+from kefu.customers.import_check import split_list
 from kefu.customers.models import (
     NAME_MAX,
     AccessAction,
@@ -107,8 +108,11 @@ class CustomerEditForm(forms.Form):
 
 
 def split_tags(raw: str) -> list[str]:
-    """ "宽带, 老客户，VIP" → ["宽带", "老客户", "VIP"]: either comma, no blanks, no repeats."""
-    tags = [t.strip() for t in raw.replace("，", ",").split(",") if t.strip()]
+    """ "宽带, 老客户、VIP" → ["宽带", "老客户", "VIP"]: no blanks, no repeats.
+
+    The importer's rule (import_check.split_list: ; ； , ， 、 |), so a tag typed here is
+    never one the export writes and the import then reads back as two."""
+    tags = split_list(raw)
     too_long = [t for t in tags if len(t) > 30]
     if too_long:
         raise ValidationError(

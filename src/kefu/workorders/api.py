@@ -43,6 +43,7 @@ from kefu.core.api import (
 )
 from kefu.core.cn_validation import InvalidValue, normalize_phone
 from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.http import client_ip
 from kefu.core.idempotency import (
     IDEMPOTENCY_ERRORS,
     IDEMPOTENCY_HEADER,
@@ -55,6 +56,7 @@ from kefu.customers.selectors import customer_visible
 from kefu.org.models import OrgUnit
 from kefu.org.selectors import org_units_visible
 from kefu.workorders import selectors, services
+from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import (
     BusinessLine,
     Category,
@@ -851,6 +853,11 @@ def _detail_queryset():
     ).prefetch_related("related")
 
 
+class ContactRevealSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="The order's contact number in clear.")
+    work_order = serializers.CharField(help_text="The order's number, as logged.")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Work orders in a queue (lean rows; the detail has everything)",
@@ -972,3 +979,30 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
             expected_version=version,
         )
         return self._render(order)
+
+    @extend_schema(
+        summary="联系客户: the order's contact number in clear (handler or owner; logged)",
+        description=(
+            "Only the order's current handler or its owner of record, while the order is "
+            "open (403 otherwise). Written to the access log (查阅登记) naming the order."
+        ),
+        request=None,
+        parameters=[_ORDER_PATH_ID],
+        responses={200: ContactRevealSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="reveal-contact",
+        serializer_class=ContactRevealSerializer,
+    )
+    def reveal_contact(self, request: Request, pk: str) -> Response:
+        order = self._get(pk)
+        number = work_order_contact_reveal(
+            actor=request.user, order=order, ip=client_ip(request) or None
+        )
+        response = Response(
+            ContactRevealSerializer({"number": number, "work_order": order.number}).data
+        )
+        response["Cache-Control"] = "no-store"
+        return response

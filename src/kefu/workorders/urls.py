@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.workorders import views
+from kefu.workorders import views, views_contact
 
 app_name = "workorders"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("workorders/bulk-dispatch/", views.bulk_dispatch, name="bulk_dispatch"),
     path("workorders/handlers/", views.handler_options, name="handler_options"),
     path("workorders/<str:number>/", views.workorder_detail, name="workorder_detail"),
+    path(
+        "workorders/<str:number>/reveal-contact/",
+        views_contact.workorder_reveal_contact,
+        name="workorder_reveal_contact",
+    ),
     path(
         "workorders/<str:number>/act/<slug:action>/",
         views.workorder_act,

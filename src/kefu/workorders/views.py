@@ -33,7 +33,7 @@ from kefu.org.models import OrgUnit
 from kefu.web.errors import form_add_kefu_error, http_errors
 from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
-from kefu.workorders import selectors, services
+from kefu.workorders import contact, selectors, services
 from kefu.workorders.forms import (
     ACTION_FORMS,
     UNIT_ACTIONS,
@@ -122,6 +122,7 @@ class CustomerCard:
     customer: Customer
     open_orders: list[WorkOrder]
     outages: list[Any] = field(default_factory=list)
+    recent_orders: list[WorkOrder] = field(default_factory=list)  # finished, latest first
 
 
 def _cards(viewer, customers: list[Customer]) -> list[CustomerCard]:
@@ -133,7 +134,13 @@ def _cards(viewer, customers: list[Customer]) -> list[CustomerCard]:
             .select_related("order_type")
             .order_by("-id")[:CARD_ORDERS]
         )
-        cards.append(CustomerCard(customer, orders, active_outages(customer.org_unit)))
+        recent = list(
+            visible.filter(customer=customer)
+            .exclude(status__in=list(OPEN))
+            .select_related("order_type")
+            .order_by("-id")[:CARD_ORDERS]
+        )
+        cards.append(CustomerCard(customer, orders, active_outages(customer.org_unit), recent))
     return cards
 
 
@@ -520,6 +527,8 @@ def _detail_context(
         "related": list(visible.filter(pk__in=order.related.values("pk")).order_by("-id")),
         "merged": list(visible.filter(merged_into=order).order_by("-id")),
         "can_open_customer": can_open_customer,
+        "can_reveal_contact": contact.can_reveal_contact(user, order),
+        "contact_number": contact.work_order_contact_number(order),
         "outages": active_outages(order.area_unit) if order.is_open else [],
     }
 

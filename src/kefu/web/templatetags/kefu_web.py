@@ -59,6 +59,8 @@ _PII_FIELD_LABELS = {
     "phone": _("Phone"),
     "id_number": _("ID number"),
     "masked": _("masked only"),
+    "caller_phone": _("Caller number"),
+    "address": _("Address"),
 }
 
 
@@ -74,4 +76,6 @@ def pii_fields(value: str) -> str:
 def _pii_field_label(part: str):
     if part.startswith("contact:"):
         return _("Other phone (contact #%(id)s)") % {"id": part.removeprefix("contact:")}
+    if part.startswith("product:"):
+        return _("Phone account (product #%(id)s)") % {"id": part.removeprefix("product:")}
     return _PII_FIELD_LABELS.get(part, part)
