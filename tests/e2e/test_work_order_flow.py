@@ -1,8 +1,11 @@
-"""A complaint from the call to the handler's resolution, in a real browser, by three people:
+"""A complaint from the call to the reply the customer receives, in a real browser, by three
+people:
 
 the agent takes the call on the workbench (screen-pop → customer → complaint), the
-prefecture dispatcher dispatches it from the dispatch queue, the team's handler records
-first contact and resolves it; the order then waits for its reply and callback.
+prefecture dispatcher dispatches it from the dispatch queue, the team's handler reveals the
+number to call for this order (written to the access log under the order), records first
+contact and resolves it; the agent replies, the reply reaches the customer's phone through
+the SMS gateway, and the customer's 360 page lists the order.
 
 Each person signs in in their own browser context. `KEFU_SCREENSHOTS=1` writes
 docs/screenshots/workbench.png, queue.png, workorder-detail.png and workbench-phone.png.
@@ -17,6 +20,7 @@ from urllib.parse import quote
 import pytest
 from django.utils import timezone, translation
 
+from kefu.customers.models import AccessLog
 from kefu.org import services as org_services
 from kefu.org.models import Role
 from kefu.outages.services import outage_register
@@ -24,6 +28,7 @@ from kefu.workorders.models import BusinessLine, Category, Status, WorkOrder, Wo
 from kefu.workorders.services import work_order_create
 from kefu.workorders.views import next_step_text
 from tests.factories import PASSWORD, make_customer
+from tests.notify.conftest import http_receiver  # noqa: F401  (the SMS gateway)
 
 pytestmark = [pytest.mark.e2e]
 
@@ -115,10 +120,18 @@ def _countdown_ticks(page, selector: str) -> None:
     )
 
 
-def test_call_complaint_dispatch_contact_resolve(
-    transactional_db, live_server, browser, screenshots_dir, org, agent_a
+def test_call_complaint_dispatch_reveal_contact_resolve_reply(
+    transactional_db,
+    live_server,
+    browser,
+    screenshots_dir,
+    org,
+    agent_a,
+    settings,
+    http_receiver,  # noqa: F811
 ):
     base = live_server.url
+    settings.KEFU_SMS_GATEWAY_URL = f"{http_receiver.url}/sms/send"
     customer = _seed(org, agent_a)
     _staff("disp_a", "赵派单", org["pref_a"], "dispatcher")
     handler = _staff("hand_a1", "孙师傅", org["team_a1"], "handler")
@@ -172,10 +185,19 @@ def test_call_complaint_dispatch_contact_resolve(
     assert order.status == "dispatched" and order.handler == handler
     disp_ctx.close()
 
-    # 3. The handler: finds it in "my to-do", records first contact, then resolves it.
+    # 3. The handler: finds it in "my to-do", reveals the number to call (logged under this
+    # order), records first contact, then resolves it.
     hand_ctx, page = _sign_in(browser, base, handler.username, "/workorders/")
     page.click(f"#wo-{order.pk} a.wo-title")
     page.wait_for_selector("#wo-status")
+    assert page.locator("#wo-contact").inner_text() == "139****5678"
+    page.click("#wo-reveal-contact")
+    page.wait_for_function(
+        "number => document.getElementById('wo-contact').textContent.includes(number)",
+        arg=CALLER,
+    )
+    [reveal] = AccessLog.objects.filter(actor=handler)
+    assert reveal.work_order_number == order.number and reveal.customer == customer
     page.click("#action-contact > summary")
     page.fill("#id_contact-note", "已电话联系客户，约今晚 19:00 上门检测")
     page.click("#submit-contact")
@@ -213,9 +235,26 @@ def test_call_complaint_dispatch_contact_resolve(
     assert row.locator("[data-status]").get_attribute("data-status") == "resolved"
     page.click(f"#wo-{order.pk} a.wo-title")
     page.click("#action-reply > summary")
-    page.fill("#id_reply-reply", "王先生您好，您反映的宽带问题已于今日修复，如仍有问题请随时来电。")
+    reply = "王先生您好，您反映的宽带问题已于今日修复，如仍有问题请随时来电。"
+    page.fill("#id_reply-reply", reply)
     assert page.locator("#wo-next-step").inner_text() == next_step
     _screenshot(page, screenshots_dir / "workorder-detail.png")
+    page.click("#submit-reply")
+    page.wait_for_function("document.getElementById('wo-status').dataset.status === 'replied'")
+
+    # The reply reached the caller's phone through the SMS gateway …
+    [sms] = http_receiver.requests
+    assert sms.json()["phone"] == CALLER and reply in sms.json()["text"]
+    # … and the timeline says what was sent, to a masked number.
+    page.reload()
+    sent = page.locator("#wo-timeline .timeline-item[data-action='reply']")
+    assert reply in sent.inner_text() and "139****5678" in sent.inner_text()
+    assert CALLER not in sent.inner_text()
+
+    # 5. The customer's 360 page lists the order among the finished ones.
+    page.goto(f"{base}/customers/{customer.pk}/")
+    past = page.locator("#customer-past-orders")
+    assert order.number in past.inner_text()
     agent_ctx.close()
 
     # The workbench on a phone: one column, nothing wider than the screen.
