@@ -555,13 +555,23 @@ class WorkOrderFilterSerializer(serializers.Serializer):
     )
     created_from = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD).")
     created_to = serializers.DateField(required=False, help_text="Last day, included.")
+    ordering = serializers.ChoiceField(
+        choices=[(o, o) for name in selectors.ORDERINGS for o in (name, f"-{name}")],
+        required=False,
+        help_text=(
+            "Sort: due_at (earliest due first, overdue on top, none last; the default of "
+            "mine, unit, dispatch, warning, overdue and open), created_at (accept order; "
+            "-created_at, newest first, is the default of accepted_by_me and all), number, "
+            "status. A leading - reverses. Ties are broken by id, so pages are stable."
+        ),
+    )
 
 
 def _as_filters(data: dict[str, Any]) -> dict[str, str]:
     """Selectors take filters as strings, as they arrive from a query string or a form."""
     out = {}
     for key, value in data.items():
-        if key == "queue" or value is None:
+        if key in ("queue", "ordering") or value is None:
             continue
         if isinstance(value, bool):
             value = "1" if value else ""
@@ -898,7 +908,10 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         filters = _parse(WorkOrderFilterSerializer(data=request.query_params))
         orders = summary_rows(
             selectors.work_order_list(
-                viewer=request.user, queue=filters["queue"], filters=_as_filters(filters)
+                viewer=request.user,
+                queue=filters["queue"],
+                filters=_as_filters(filters),
+                ordering=filters.get("ordering"),
             )
         )
         page = self.paginate_queryset(orders)

@@ -373,14 +373,16 @@ class WorkOrder(models.Model):
             ("supervise_workorder", _("Can supervise work orders")),
         ]
         indexes = [
-            # Queues: a unit's open orders, newest first; the dispatch queue; mine.
+            # A unit's orders by state; the dispatch queue; mine.
             models.Index(fields=["handling_unit", "status", "-id"], name="wo_unit_status"),
             models.Index(fields=["area_unit", "status", "-id"], name="wo_area_status"),
             models.Index(fields=["accepting_unit", "-id"], name="wo_accepting"),
             models.Index(fields=["status", "-id"], name="wo_status"),
-            # Open orders newest first across the six open states (queues, overdue lists).
+            # Open orders by due time, earliest first, across the six open states: the
+            # default order of every open-order queue (ORDER BY due_at ASC NULLS LAST, id;
+            # read backwards for the reverse).
             models.Index(
-                fields=["-id"],
+                fields=["due_at", "id"],
                 condition=models.Q(
                     status__in=[
                         "accepted",
@@ -391,12 +393,13 @@ class WorkOrder(models.Model):
                         "reopened",
                     ]
                 ),
-                name="wo_open",
+                name="wo_open_due",
             ),
             models.Index(fields=["owner", "-id"], name="wo_owner"),
             models.Index(fields=["handler", "status"], name="wo_handler_status"),
             models.Index(fields=["customer", "-created_at"], name="wo_customer"),
-            models.Index(fields=["sla_state", "due_at"], name="wo_sla_due"),
+            # The warning and overdue queues, by due time (the id: a stable page order).
+            models.Index(fields=["sla_state", "due_at", "id"], name="wo_sla_due_id"),
             models.Index(
                 fields=["is_complaint", "category", "area_unit", "created_at"],
                 name="wo_complaint_stats",

@@ -247,6 +247,31 @@ def _default_queue(user) -> str:
     return "open"
 
 
+def _ordering(request: HttpRequest) -> str:
+    """The column sort asked for, if it is one the lists know ("": the queue's default)."""
+    value = request.GET.get("ordering") or ""
+    return value if value.lstrip("-") in selectors.ORDERINGS else ""
+
+
+def _sort_links(request: HttpRequest, queue: str, ordering: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (the other way round if it is the
+    current sort), and its aria-sort state. Filters stay; the page goes back to the first."""
+    current = ordering or ("due_at" if queue in selectors.DUE_QUEUES else "-created_at")
+    links = {}
+    for name in selectors.ORDERINGS:
+        if current == name:
+            state, target = "ascending", f"-{name}"
+        elif current == f"-{name}":
+            state, target = "descending", name
+        else:
+            state, target = "none", f"-{name}" if name == "created_at" else name
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["queue"], query["ordering"] = queue, target
+        links[name] = {"href": "?" + query.urlencode(), "state": state}
+    return links
+
+
 @vary_on_headers("HX-Request")
 @login_required
 @http_errors
@@ -258,10 +283,13 @@ def workorder_list(request: HttpRequest) -> HttpResponse:
         queue = _default_queue(user)
     form = WorkOrderFilterForm(request.GET or None)
     filters = valid_filters(form)
-    qs = selectors.work_order_list(viewer=user, queue=queue, filters=filters)
+    ordering = _ordering(request)
+    qs = selectors.work_order_list(viewer=user, queue=queue, filters=filters, ordering=ordering)
     can_bulk = queue == "dispatch" and user.has_perm("workorders.dispatch_workorder")
     context = {
         "queue": queue,
+        "ordering": ordering,
+        "sorts": _sort_links(request, queue, ordering),
         "page": page_of(qs, request.GET.get("page")),
         "searched": bool(filters),
         "can_bulk": can_bulk,
