@@ -90,3 +90,11 @@ class CustomerDataFactory(factory.DictFactory):
     id_number = factory.Sequence(lambda n: valid_id_number(seq=f"{n % 1000:03d}"))
     address = "人民路88号"
     monthly_value = "120.00"
+
+
+def complaint_verdict(*, justified: bool = True) -> dict:
+    """What resolving a complaint takes besides the resolution: a cause and the verdict."""
+    from kefu.workorders.models import Category, CategoryKind
+
+    cause = Category.objects.filter(kind=CategoryKind.CAUSE, is_active=True).first()
+    return {"cause": cause.pk, "justified": justified}

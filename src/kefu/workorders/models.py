@@ -398,8 +398,22 @@ class WorkOrder(models.Model):
             models.Index(fields=["owner", "-id"], name="wo_owner"),
             models.Index(fields=["handler", "status"], name="wo_handler_status"),
             models.Index(fields=["customer", "-created_at"], name="wo_customer"),
-            # The warning and overdue queues, by due time (the id: a stable page order).
-            models.Index(fields=["sla_state", "due_at", "id"], name="wo_sla_due_id"),
+            # The warning and overdue queues (open orders only: closed ones keep the state
+            # they were closed in), by due time, the id making the page order stable.
+            models.Index(
+                fields=["sla_state", "due_at", "id"],
+                condition=models.Q(
+                    status__in=[
+                        "accepted",
+                        "dispatched",
+                        "in_progress",
+                        "suspended",
+                        "returned",
+                        "reopened",
+                    ]
+                ),
+                name="wo_open_sla_due",
+            ),
             models.Index(
                 fields=["is_complaint", "category", "area_unit", "created_at"],
                 name="wo_complaint_stats",

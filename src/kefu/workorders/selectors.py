@@ -108,7 +108,7 @@ DUE_QUEUES = frozenset({"mine", "unit", "dispatch", "warning", "overdue", "open"
 #   due_at      due time, earliest first: overdue orders (due time passed) on top, orders
 #               without a running due time (suspended, calendar missing, done) last; the
 #               default of the queues in DUE_QUEUES, served by the wo_open_due and
-#               wo_sla_due_id indexes.
+#               wo_open_sla_due indexes.
 #   created_at  accept order (the id, which follows the accept time); "-created_at", newest
 #               first, is the default of "accepted_by_me" and "all".
 #   number      the order number.

@@ -38,6 +38,7 @@ from kefu.workorders import selectors, services
 from kefu.workorders.forms import (
     UNIT_ACTIONS,
     BulkDispatchForm,
+    CorrectionForm,
     WorkOrderCreateForm,
     WorkOrderFilterForm,
     action_form,
@@ -184,6 +185,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 contact_name=form.cleaned_data["contact_name"],
                 is_difficult=form.cleaned_data["is_difficult"],
                 resolve_at_intake=form.cleaned_data["resolve_at_intake"],
+                resolve_details=form.resolve_details(),
             )
         except KefuError as exc:
             form_add_kefu_error(form, exc, field_labels={n: n for n in form.fields})
@@ -483,7 +485,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     user = request.user
     actions = selectors.actions_for(user, order)
-    if bound_action and bound_action not in actions:
+    if bound_action and bound_action not in actions and bound_action != "correct":
         actions = [*actions, bound_action]  # keep the failed form on screen with its error
     units = _target_units(user, order) if UNIT_ACTIONS & set(actions) else []
     forms = []
@@ -497,6 +499,7 @@ def _detail_context(
                 "open": action == bound_action,
             }
         )
+    forms.extend(_correction_form(user, order, bound if bound_action == "correct" else None))
     visible = selectors.work_orders_visible(user)
     customer = order.customer
     can_open_customer = (
@@ -519,6 +522,45 @@ def _detail_context(
     }
 
 
+def _correction_form(user, order: WorkOrder, bound=None) -> list[dict[str, Any]]:
+    """The 更正 form, for those who may correct the order (kept open when it failed)."""
+    if bound is None and not services.can_correct(user, order):
+        return []
+    form = bound or CorrectionForm(
+        prefix="correct", order=order, viewer=user, initial={"version": order.version}
+    )
+    label = services.action_label("correct")
+    return [{"action": "correct", "label": label, "form": form, "open": bound is not None}]
+
+
+def _correct(request: HttpRequest, order: WorkOrder) -> HttpResponse:
+    """更正 from the order page: back to the page (its timeline lists old → new) or the
+    form with its errors (409 when the order changed since the page was read)."""
+    form = CorrectionForm(request.POST, prefix="correct", order=order, viewer=request.user)
+    status = 400
+    if form.is_valid():
+        data = form.service_data()
+        try:
+            services.work_order_correct(
+                actor=request.user,
+                order=order,
+                changes=data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except Conflict:
+            form.add_error(None, CONFLICT_MESSAGE)
+            status = 409
+        except NotFound:
+            raise
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels=form.field_names)
+        else:
+            messages.success(request, _("Recorded: %(action)s.") % {"action": _("Correct")})
+            return redirect("workorders:workorder_detail", number=order.number)
+    context = _detail_context(request, order, bound=form, bound_action="correct")
+    return render(request, "workorders/workorder_detail.html", context, status=status)
+
+
 @login_required
 @http_errors
 def workorder_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -536,6 +578,8 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     order = _order_or_404(request.user, number)
     if action not in services.ACTION_LABELS or action == "create":
         raise Http404()
+    if action == "correct":
+        return _correct(request, order)
     units = _target_units(request.user, order) if action in UNIT_ACTIONS else []
     form = action_form(action, order=order, units=units, data=request.POST)
     status = 400
