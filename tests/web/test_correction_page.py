@@ -137,3 +137,29 @@ def test_resolving_a_complaint_from_the_page_needs_cause_and_verdict(client, age
     order.refresh_from_db()
     assert order.status == "resolved" and order.justified is False
     assert order.cause_id == verdict["cause"]
+
+
+def test_a_complaint_resolved_on_the_spot_at_the_workbench_needs_cause_and_verdict(
+    client, agent_a, mine
+):
+    complaint = WorkOrderType.objects.get(code="complaint")
+    form = {
+        "caller": "13800138000",
+        "customer": str(mine.pk),
+        "order_type": complaint.pk,
+        "channel": "hotline",
+        "title": "对资费解释不满",
+        "resolve_at_intake": "当场解释清楚",
+    }
+    client.force_login(agent_a)
+    page = client.post("/workbench/", form)
+    assert not WorkOrder.objects.exists()
+    for name in ("id_cause", "id_justified"):
+        field = page.text.split(f'id="{name}"')[1].split("</div>")[0]
+        assert 'class="field-error"' in field, name
+    verdict = complaint_verdict()
+    response = client.post("/workbench/", {**form, "cause": verdict["cause"], "justified": "true"})
+    assert response.status_code == 302
+    order = WorkOrder.objects.get()
+    assert order.status == "resolved" and order.first_contact_resolution
+    assert order.cause_id == verdict["cause"] and order.justified is True
