@@ -18,9 +18,16 @@ from kefu.core.errors import ValidationFailed
 from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
-from kefu.workorders.models import BusinessLine, CoHandling, WorkOrder, WorkOrderType
+from kefu.workorders.models import (
+    OPEN_STATUSES,
+    WAITING_DISPATCH_STATUSES,
+    BusinessLine,
+    CoHandling,
+    WorkOrder,
+    WorkOrderType,
+)
 from kefu.workorders.services import actor_unit, capacities
-from kefu.workorders.transitions import OPEN, WAITING_DISPATCH, allowed_actions
+from kefu.workorders.transitions import allowed_actions
 
 _SCOPED_UNITS = ("area_unit", "handling_unit", "accepting_unit", "escalated_to")
 
@@ -73,7 +80,7 @@ QUEUES = ("mine", "accepted_by_me", "unit", "dispatch", "warning", "overdue", "o
 
 def _queue_q(viewer, queue: str) -> Q:
     unit = actor_unit(viewer)
-    open_q = Q(status__in=list(OPEN))
+    open_q = Q(status__in=OPEN_STATUSES)
     # Someone without a staff unit (a bare superuser) has no unit queue.
     in_my_unit = Q(handling_unit=unit.pk) if unit is not None else Q(pk__in=[])
     return {
@@ -82,7 +89,7 @@ def _queue_q(viewer, queue: str) -> Q:
         # 我受理的 (首问负责): everything I took in, until closure and after.
         "accepted_by_me": Q(owner=viewer.pk),
         "unit": open_q & in_my_unit,
-        "dispatch": Q(status__in=list(WAITING_DISPATCH)),
+        "dispatch": Q(status__in=WAITING_DISPATCH_STATUSES),
         "warning": open_q & Q(sla_state="warning"),
         "overdue": open_q & Q(sla_state="breached"),
         "open": open_q,
