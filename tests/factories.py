@@ -120,3 +120,11 @@ def real_clock_years() -> list[int]:
 
     this_year = dt.datetime.now(SHANGHAI).year
     return [this_year, this_year + 1]
+
+
+def complaint_verdict(*, justified: bool = True) -> dict:
+    """What resolving a complaint takes besides the resolution: a cause and the verdict."""
+    from kefu.workorders.models import Category, CategoryKind
+
+    cause = Category.objects.filter(kind=CategoryKind.CAUSE, is_active=True).first()
+    return {"cause": cause.pk, "justified": justified}

@@ -105,6 +105,7 @@ def test_create_then_list_and_detail(client_for, agent_a, customer_a):
         "handler_name": None,
         "due_at": detail["due_at"],
         "sla_state": detail["sla_state"],
+        "provisional": False,
         "created_at": created["created_at"],
     }
     by_number = _ok(client.get(f"{URL}{created['number']}/"))

@@ -8,6 +8,7 @@ import pytest
 from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.selectors import clocks_for, countdown
 from kefu.workorders.services import work_order_act
+from tests.factories import complaint_verdict
 from tests.sla.conftest import local
 
 
@@ -71,7 +72,10 @@ def test_lunch_break_does_not_count(clock, take_in, vip_customer):
     order = take_in("complaint", customer=vip_customer)
     clock.set("2025-06-03 11:00")
     order = work_order_act(
-        actor=order.owner, order=order, action="resolve", data={"resolution": "已处理"}
+        actor=order.owner,
+        order=order,
+        action="resolve",
+        data={"resolution": "已处理", **complaint_verdict()},
     )
     # VIP reply limit: 4 working hours — 11–12, then 13–16.
     assert due(order, ClockKind.REPLY) == "2025-06-03 16:00"
@@ -135,7 +139,10 @@ def test_resolve_stops_resolution_and_starts_the_reply_clock_reply_stops_it(
     order = take_in("complaint")
     clock.set("2025-06-03 10:00")
     order = work_order_act(
-        actor=agent_a, order=order, action="resolve", data={"resolution": "当场解释清楚"}
+        actor=agent_a,
+        order=order,
+        action="resolve",
+        data={"resolution": "当场解释清楚", **complaint_verdict()},
     )
     states = {c.kind: c.state for c in clocks_for(order)}
     assert states == {
@@ -160,7 +167,10 @@ def test_cancelling_an_order_cancels_its_clocks(clock, take_in, agent_a):
 def test_reopening_starts_a_fresh_resolution_clock(clock, take_in, agent_a, supervisor_a):
     order = take_in("complaint")
     order = work_order_act(
-        actor=agent_a, order=order, action="resolve", data={"resolution": "已处理"}
+        actor=agent_a,
+        order=order,
+        action="resolve",
+        data={"resolution": "已处理", **complaint_verdict()},
     )
     clock.set("2025-06-04 09:00")
     order = work_order_act(

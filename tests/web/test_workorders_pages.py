@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from kefu.workorders import selectors
-from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderType
+from kefu.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderType
 from kefu.workorders.services import work_order_act, work_order_create
 from kefu.workorders.views import CONFLICT_MESSAGE
-from tests.factories import make_customer
+from tests.factories import complaint_verdict, make_customer
 
 HTMX = {"HX-Request": "true"}
 PHONE = "13800138000"
@@ -386,7 +386,8 @@ def test_detail_shows_exactly_the_allowed_actions(
     order = _order(agent_a, mine, types)
     client.force_login(agent_a)
     page = client.get(_detail(order))
-    assert _action_ids(page.text) == set(selectors.actions_for(agent_a, order))
+    # The owner of record may also correct the order (更正), which is no lifecycle action.
+    assert _action_ids(page.text) == {*selectors.actions_for(agent_a, order), "correct"}
     assert "dispatch" not in _action_ids(page.text)
     client.force_login(dispatcher_a)
     page = client.get(_detail(order))
@@ -459,12 +460,13 @@ def test_actions_from_the_page_walk_the_order_to_resolved(
     )
     order.refresh_from_db()
     assert order.status == "in_progress" and order.first_contact_at is not None
-    cause = order.cause  # None
+    cause = Category.objects.get(pk=complaint_verdict()["cause"])
     response = client.post(
         _act(order, "resolve"),
         {
             "resolve-version": order.version,
             "resolve-resolution": "更换光猫后恢复",
+            "resolve-cause": cause.pk,
             "resolve-justified": "true",
             "resolve-remedy": "repair_replace_redo",
             "resolve-responsible_unit": org["team_a1"].pk,

@@ -12,7 +12,7 @@ from kefu.outages.selectors import complaint_alert_list
 from kefu.workorders.complaints import county_of
 from kefu.workorders.models import Category, Channel, ComplaintSource, WorkOrder
 from kefu.workorders.services import work_order_act, work_order_create
-from tests.factories import make_customer
+from tests.factories import complaint_verdict, make_customer
 
 
 @pytest.fixture
@@ -155,7 +155,12 @@ def test_a_direct_complaint_and_a_consultation_from_miit_are_not_escalated(
 
 def test_difficult_flag_and_first_contact_resolution_are_recorded(agent_a, customer_a1, types):
     order = _complaint(
-        agent_a, types, customer=customer_a1, is_difficult=True, resolve_at_intake="当场解释清楚"
+        agent_a,
+        types,
+        customer=customer_a1,
+        is_difficult=True,
+        resolve_at_intake="当场解释清楚",
+        resolve_details=complaint_verdict(),
     )
     order = _refresh(order)
     assert order.is_difficult and order.first_contact_resolution and order.status == "replied"

@@ -9,6 +9,7 @@ import pytest
 
 from kefu.workorders.models import Assignment, DispatchRule
 from kefu.workorders.services import ActionInvalid, work_order_act, work_order_create
+from tests.factories import complaint_verdict
 
 
 def _fault(agent, customer, types, lines, line="broadband"):
@@ -143,5 +144,10 @@ def test_co_handled_order_resolves_only_when_the_lead_resolves(
     )
     assert order.status == "in_progress"
     assert order.co_handlings.get().part == "已核实线路"
-    order = work_order_act(actor=lead, order=order, action="resolve", data={"resolution": "已修复"})
+    order = work_order_act(
+        actor=lead,
+        order=order,
+        action="resolve",
+        data={"resolution": "已修复", **complaint_verdict()},
+    )
     assert order.status == "resolved"

@@ -8,6 +8,7 @@ from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from kefu.workorders import selectors, services
 from kefu.workorders.models import Channel, ComplaintSource, WorkOrderEvent
 from kefu.workorders.services import ActionInvalid, work_order_act, work_order_create
+from tests.factories import complaint_verdict
 
 
 def _complaint(agent, customer, types, **extra):
@@ -69,7 +70,12 @@ def test_full_lifecycle_writes_one_event_per_action(
         actor=handler,
         order=order,
         action="resolve",
-        data={"resolution": "更换光猫", "justified": "true", "remedy": "repair_replace_redo"},
+        data={
+            "resolution": "更换光猫",
+            "cause": complaint_verdict()["cause"],
+            "justified": "true",
+            "remedy": "repair_replace_redo",
+        },
     )
     assert order.status == "resolved" and order.justified is True
     assert not order.first_contact_resolution

@@ -913,3 +913,76 @@ def sla_policy_update(*, actor, policy: SlaPolicy, data: dict[str, Any]) -> SlaP
     _require_policy_admin(actor)
     policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     return _save_policy(policy, data)
+
+
+# --- a corrected order --------------------------------------------------------------------
+
+
+def _phase_kinds(order: WorkOrder) -> tuple[str, ...]:
+    """The clocks an order in its current phase has running (if its policy has them)."""
+    if order.status in ("closed", "cancelled", "replied") or order.merged_into_id:
+        return ()
+    if order.resolved_at is not None:
+        return (ClockKind.REPLY,)
+    if order.first_contact_at is None:
+        return (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION)
+    return (ClockKind.RESOLUTION,)
+
+
+def _rebudget(clock: SlaClock, policy: SlaPolicy, calendars: Calendars, now: dt.datetime):
+    """The clock under `policy`: same start and pauses, the new budget and calendar. A
+    deadline moved past now takes back a warning or breach not yet deserved (the monitor
+    warns, breaches and escalates again when the new times come); one moved earlier is
+    left for the monitor's next pass, which warns or breaches as for any other clock."""
+    clock.policy = policy
+    clock.calendar = policy.calendar_for(clock.kind)
+    clock.budget_minutes = policy.minutes_for(clock.kind)
+    clock.warn_ratio = policy.warn_ratio
+    clock.escalation_minutes = policy.escalation_minutes
+    problem = _compute_deadlines(clock, calendars, now)
+    if problem is None:
+        if clock.state == ClockState.BREACHED and clock.due_at > now:
+            clock.state, clock.breached_at = ClockState.RUNNING, None
+            clock.escalation_step, clock.next_step_at = 0, None
+        if clock.state == ClockState.WARNING and clock.warn_at > now:
+            clock.state = ClockState.RUNNING
+        _schedule(clock, now)
+    return problem
+
+
+def clocks_on_correction(*, order: WorkOrder, now: dt.datetime | None = None) -> None:
+    """After an order's type, business line or customer (its tier) was corrected, its live
+    clocks follow the time-limit policy that fits it now: re-budgeted from their own
+    start; a kind the new policy lacks is cancelled; a kind it adds that the order's
+    phase needs starts from intake (or, for the reply, from the resolution). Updates
+    `order.due_at` / `order.sla_state`. Called by `work_order_correct` in its transaction,
+    holding the order's row lock."""
+    now = now or timezone.now()
+    policy = policy_match(order)
+    if policy is None:
+        log.warning("sla: no active time-limit policy fits corrected order %s", order.number)
+        return
+    calendars = Calendars()
+    clocks = list(SlaClock.objects.filter(order=order))
+    live = [c for c in clocks if c.stopped_at is None]
+    for clock in live:
+        if not policy.minutes_for(clock.kind):
+            clock.state, clock.stopped_at, clock.next_check_at = ClockState.CANCELLED, now, None
+            if clock.paused_at is not None:
+                clock.pauses = [*clock.pauses, [clock.paused_at.isoformat(), now.isoformat()]]
+                clock.paused_at = None
+        elif (problem := _rebudget(clock, policy, calendars, now)) is not None:
+            _report_missing_calendar(order, clock, problem)
+        clock.save()
+    had = {c.kind for c in clocks}
+    suspended = order.status == "suspended"
+    wanted = [k for k in _phase_kinds(order) if k not in had and not suspended]
+    started = order.resolved_at if wanted == [ClockKind.REPLY] else order.created_at
+    # Started in the past, a new clock is due for a check at once if its warning time has
+    # passed: the monitor's next pass warns or breaches it.
+    new = _start(order, wanted, started, calendars) if wanted else []
+    current = [c for c in live if c.stopped_at is None] + new
+    due_at, sla_state = order_summary(current)
+    if (due_at, sla_state) != (order.due_at, order.sla_state):
+        WorkOrder.objects.filter(pk=order.pk).update(due_at=due_at, sla_state=sla_state)
+        order.due_at, order.sla_state = due_at, sla_state

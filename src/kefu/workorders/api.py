@@ -570,13 +570,23 @@ class WorkOrderFilterSerializer(serializers.Serializer):
     )
     created_from = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD).")
     created_to = serializers.DateField(required=False, help_text="Last day, included.")
+    ordering = serializers.ChoiceField(
+        choices=[(o, o) for name in selectors.ORDERINGS for o in (name, f"-{name}")],
+        required=False,
+        help_text=(
+            "Sort: due_at (earliest due first, overdue on top, none last; the default of "
+            "mine, unit, dispatch, warning, overdue and open), created_at (accept order; "
+            "-created_at, newest first, is the default of accepted_by_me and all), number, "
+            "status. A leading - reverses. Ties are broken by id, so pages are stable."
+        ),
+    )
 
 
 def _as_filters(data: dict[str, Any]) -> dict[str, str]:
     """Selectors take filters as strings, as they arrive from a query string or a form."""
     out = {}
     for key, value in data.items():
-        if key == "queue" or value is None:
+        if key in ("queue", "ordering") or value is None:
             continue
         if isinstance(value, bool):
             value = "1" if value else ""
@@ -615,6 +625,12 @@ class WorkOrderCreateSerializer(serializers.Serializer):
     area_unit = _id("Area unit id when there is no customer; defaults to your unit.")
     resolve_at_intake = _text(
         text="A resolution: the order is resolved on the spot (first-contact resolution)."
+    )
+    cause = _id("With resolve_at_intake, complaints (required): cause category id.")
+    justified = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="With resolve_at_intake, complaints (required): 有理由 true / 无理由 false.",
     )
 
 
@@ -702,12 +718,56 @@ def _create_arguments(actor, data: dict[str, Any]) -> dict[str, Any]:
         )
         if args["area_unit"] is None:
             raise _invalid("area_unit")
+    details = {k: data[k] for k in ("cause", "justified") if data.get(k) is not None}
+    if details:
+        args["resolve_details"] = details
     if data.get("caller_phone"):
         try:
             args["caller_phone"] = normalize_phone(data["caller_phone"])
         except InvalidValue:
             raise _invalid("caller_phone", _("Not a valid phone number.")) from None
     return args
+
+
+class WorkOrderCorrectionSerializer(serializers.Serializer):
+    """更正: the fields to correct (any subset) and the version read."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=_MAX_VERSION,
+        help_text="The version you read; a different current version answers 409 conflict.",
+    )
+    order_type = serializers.RegexField(_CODE, max_length=40, required=False)
+    business_line = serializers.RegexField(
+        _CODE, max_length=40, required=False, allow_blank=True, allow_null=True
+    )
+    customer = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_PK,
+        help_text="Customer id, within your data scope; null: no customer record.",
+    )
+    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    description = _text()
+
+
+def _correction_changes(actor, data: dict[str, Any]) -> dict[str, Any]:
+    """Codes and ids resolved to records, each only inside what the actor may see."""
+    changes: dict[str, Any] = {k: data[k] for k in ("title", "description") if k in data}
+    if "order_type" in data:
+        changes["order_type"] = _lookup(selectors.active_types(), "order_type", data["order_type"])
+    if "business_line" in data:
+        line = data["business_line"]
+        changes["business_line"] = _lookup(selectors.active_business_lines(), "business_line", line)
+    if "customer" in data:
+        changes["customer"] = None
+        if data["customer"] is not None:
+            # A customer outside the scope reads as one that does not exist.
+            changes["customer"] = customer_visible(actor, data["customer"])
+            if changes["customer"] is None:
+                raise _invalid("customer", _("No such customer."))
+    return changes
 
 
 # --- paging -----------------------------------------------------------------------------
@@ -869,6 +929,17 @@ class ContactRevealSerializer(serializers.Serializer):
         parameters=[_ORDER_PATH_ID],
         responses={200: WorkOrderDetailSerializer, **_READ_ERRORS},
     ),
+    partial_update=extend_schema(
+        summary="Correct the type, business line, customer, title or description (更正)",
+        description=(
+            "The owner of record, a dispatcher or a supervisor. Send `version`; a stale one "
+            "answers 409. The correction is a `correct` event listing each field old → new; "
+            "the time limits follow a new type, business line or customer tier."
+        ),
+        parameters=[_ORDER_PATH_ID],
+        request=WorkOrderCorrectionSerializer,
+        responses={200: WorkOrderDetailSerializer, **_WRITE_ERRORS},
+    ),
     create=extend_schema(
         summary="Take in a work order (受理); routed by the dispatch rules",
         request=WorkOrderCreateSerializer,
@@ -919,7 +990,10 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         filters = _parse(WorkOrderFilterSerializer(data=request.query_params))
         orders = summary_rows(
             selectors.work_order_list(
-                viewer=request.user, queue=filters["queue"], filters=_as_filters(filters)
+                viewer=request.user,
+                queue=filters["queue"],
+                filters=_as_filters(filters),
+                ordering=filters.get("ordering"),
             )
         )
         page = self.paginate_queryset(orders)
@@ -927,6 +1001,18 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._render(self._get(pk))
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        order = self._get(pk)
+        data = dict(_parse(WorkOrderCorrectionSerializer(data=request.data)))
+        version = data.pop("version")
+        order = services.work_order_correct(
+            actor=request.user,
+            order=order,
+            changes=_correction_changes(request.user, data),
+            expected_version=version,
+        )
+        return self._render(order)
 
     @idempotent
     def create(self, request: Request) -> Response:

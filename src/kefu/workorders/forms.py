@@ -159,6 +159,12 @@ class WorkOrderCreateForm(forms.Form):
         ),
     )
 
+    # A complaint resolved on the spot is resolved with its cause and verdict, as below.
+    cause = CategoryChoiceField(
+        label=_("Cause"), queryset=Category.objects.none(), required=False, empty_label="—"
+    )
+    justified = forms.ChoiceField(label=_("Complaint justified?"), required=False)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"] = {
@@ -171,6 +177,8 @@ class WorkOrderCreateForm(forms.Form):
         self.fields["order_type"].queryset = types
         self.fields["business_line"].queryset = BusinessLine.objects.filter(is_active=True)
         self.fields["category"].queryset = _category_queryset(CategoryKind.PROBLEM)
+        self.fields["cause"].queryset = _category_queryset(CategoryKind.CAUSE)
+        self.fields["justified"].choices = JUSTIFIED_CHOICES
         self.complaint_type_ids = [t.pk for t in types if t.is_complaint]
         self.fields["title"].widget.attrs.update({"autocomplete": "off"})
 
@@ -181,9 +189,18 @@ class WorkOrderCreateForm(forms.Form):
             # The source only qualifies complaints; a hidden select must not make a
             # consultation "escalated".
             cleaned["source"] = ComplaintSource.DIRECT
+            cleaned["cause"], cleaned["justified"] = None, ""
         else:
             cleaned["source"] = cleaned.get("source") or ComplaintSource.DIRECT
         return cleaned
+
+    def resolve_details(self) -> dict[str, Any]:
+        """The cause and verdict of a complaint resolved on the spot, as resolve takes them."""
+        cause, justified = self.cleaned_data.get("cause"), self.cleaned_data.get("justified")
+        details: dict[str, Any] = {"cause": cause.pk} if cause is not None else {}
+        if justified:
+            details["justified"] = justified
+        return details
 
 
 # --- queues ------------------------------------------------------------------------------
@@ -350,6 +367,8 @@ class ResolveForm(ActionForm):
             return
         self.fields["cause"].queryset = _category_queryset(CategoryKind.CAUSE)
         self.fields["responsible_unit"].choices = _unit_choices(self.units, blank="—")
+        # Complaint analysis counts both: a complaint is not resolved without them.
+        self.fields["cause"].required = self.fields["justified"].required = True
 
     def service_data(self) -> dict[str, Any]:
         data = super().service_data()
@@ -386,6 +405,56 @@ class CoHandleForm(ActionForm):
 
 class CoHandleDoneForm(ActionForm):
     part = _text(_("What your unit did"), required=True)
+
+
+class CorrectionForm(ActionForm):
+    """更正: what intake got wrong. The customer by customer number, inside the scope."""
+
+    order_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=WorkOrderType.objects.none(), empty_label=None
+    )
+    business_line = forms.ModelChoiceField(
+        label=_("Business line"),
+        queryset=BusinessLine.objects.none(),
+        required=False,
+        empty_label="—",
+    )
+    customer = forms.CharField(
+        label=_("Customer number"),
+        required=False,
+        max_length=32,
+        help_text=_("Empty: no customer record."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
+    description = _text(_("Description"), required=False, rows=4)
+
+    def __init__(self, *args, viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        self.fields["order_type"].queryset = WorkOrderType.objects.filter(is_active=True)
+        self.fields["business_line"].queryset = BusinessLine.objects.filter(is_active=True)
+        order = self.order
+        if order is not None and not self.is_bound:
+            self.initial.update(
+                {
+                    "order_type": order.order_type_id,
+                    "business_line": order.business_line_id,
+                    "customer": order.customer.code if order.customer_id else "",
+                    "title": order.title,
+                    "description": order.description,
+                }
+            )
+
+    def clean_customer(self):
+        from kefu.customers.selectors import customers_visible
+
+        code = (self.cleaned_data.get("customer") or "").strip()
+        if not code:
+            return None
+        customer = customers_visible(self.viewer).filter(code=code).first()
+        if customer is None:
+            raise forms.ValidationError(_("No such customer."))
+        return customer
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

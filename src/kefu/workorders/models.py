@@ -55,6 +55,14 @@ class Remedy(models.TextChoices):
     NON_PROPERTY = "non_property", _("Non-property damages")  # 非财产损害的赔偿
 
 
+# The open states in one fixed order: the partial indexes' predicate, and the list every
+# queue filters by. Written the same way, PostgreSQL sees one condition; as two differently
+# ordered lists (a frozenset's order changes from process to process) it took them for two
+# independent conditions, ANDed two indexes on the same thing and misjudged the plan.
+OPEN_STATUSES = ("accepted", "dispatched", "in_progress", "suspended", "returned", "reopened")
+WAITING_DISPATCH_STATUSES = ("accepted", "returned", "reopened")
+
+
 class WorkOrderType(models.Model):
     """咨询, 投诉, 故障申告, 装机 … configurable by administrators."""
 
@@ -376,30 +384,36 @@ class WorkOrder(models.Model):
             ("supervise_workorder", _("Can supervise work orders")),
         ]
         indexes = [
-            # Queues: a unit's open orders, newest first; the dispatch queue; mine.
+            # A unit's orders by state; the dispatch queue; mine.
             models.Index(fields=["handling_unit", "status", "-id"], name="wo_unit_status"),
             models.Index(fields=["area_unit", "status", "-id"], name="wo_area_status"),
             models.Index(fields=["accepting_unit", "-id"], name="wo_accepting"),
             models.Index(fields=["status", "-id"], name="wo_status"),
-            # Open orders newest first across the six open states (queues, overdue lists).
+            # Open orders by due time, earliest first, across the six open states: the
+            # default order of every open-order queue (ORDER BY due_at ASC NULLS LAST, id;
+            # read backwards for the reverse).
             models.Index(
-                fields=["-id"],
-                condition=models.Q(
-                    status__in=[
-                        "accepted",
-                        "dispatched",
-                        "in_progress",
-                        "suspended",
-                        "returned",
-                        "reopened",
-                    ]
-                ),
-                name="wo_open",
+                fields=["due_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="wo_open_due",
             ),
             models.Index(fields=["owner", "-id"], name="wo_owner"),
             models.Index(fields=["handler", "status"], name="wo_handler_status"),
             models.Index(fields=["customer", "-created_at"], name="wo_customer"),
-            models.Index(fields=["sla_state", "due_at"], name="wo_sla_due"),
+            # The dispatch queue by due time: its few orders among all open ones, so that
+            # a county dispatcher's first page never reads the whole open backlog.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(status__in=WAITING_DISPATCH_STATUSES),
+                name="wo_dispatch_due",
+            ),
+            # The warning and overdue queues (open orders only: closed ones keep the state
+            # they were closed in), by due time, the id making the page order stable.
+            models.Index(
+                fields=["sla_state", "due_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="wo_open_sla_due",
+            ),
             models.Index(
                 fields=["is_complaint", "category", "area_unit", "created_at"],
                 name="wo_complaint_stats",

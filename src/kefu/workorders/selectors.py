@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -19,9 +19,16 @@ from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.org.selectors import org_units_visible
-from kefu.workorders.models import BusinessLine, CoHandling, WorkOrder, WorkOrderType
+from kefu.workorders.models import (
+    OPEN_STATUSES,
+    WAITING_DISPATCH_STATUSES,
+    BusinessLine,
+    CoHandling,
+    WorkOrder,
+    WorkOrderType,
+)
 from kefu.workorders.services import actor_unit, capacities
-from kefu.workorders.transitions import OPEN, WAITING_DISPATCH, allowed_actions
+from kefu.workorders.transitions import allowed_actions
 
 _SCOPED_UNITS = ("area_unit", "handling_unit", "accepting_unit", "escalated_to")
 
@@ -74,7 +81,7 @@ QUEUES = ("mine", "accepted_by_me", "unit", "dispatch", "warning", "overdue", "o
 
 def _queue_q(viewer, queue: str) -> Q:
     unit = actor_unit(viewer)
-    open_q = Q(status__in=list(OPEN))
+    open_q = Q(status__in=OPEN_STATUSES)
     # Someone without a staff unit (a bare superuser) has no unit queue.
     in_my_unit = Q(handling_unit=unit.pk) if unit is not None else Q(pk__in=[])
     return {
@@ -83,7 +90,7 @@ def _queue_q(viewer, queue: str) -> Q:
         # 我受理的 (首问负责): everything I took in, until closure and after.
         "accepted_by_me": Q(owner=viewer.pk),
         "unit": open_q & in_my_unit,
-        "dispatch": Q(status__in=list(WAITING_DISPATCH)),
+        "dispatch": Q(status__in=WAITING_DISPATCH_STATUSES),
         "warning": open_q & Q(sla_state="warning"),
         "overdue": open_q & Q(sla_state="breached"),
         "open": open_q,
@@ -101,8 +108,50 @@ def _date(filters: dict, field: str):
     return day
 
 
-def work_order_list(*, viewer, queue: str = "all", filters: dict | None = None):
-    """Visible orders in a queue, narrowed by filters, newest first.
+# Queues of open orders a supervisor works down: the most urgent first (see `ORDERINGS`).
+DUE_QUEUES = frozenset({"mine", "unit", "dispatch", "warning", "overdue", "open"})
+
+# `ordering` values (column sort; "-" reverses). Each ends in the id, so that a page
+# boundary never moves between requests.
+#   due_at      due time, earliest first: overdue orders (due time passed) on top, orders
+#               without a running due time (suspended, calendar missing, done) last; the
+#               default of the queues in DUE_QUEUES, served by the wo_open_due and
+#               wo_open_sla_due indexes.
+#   created_at  accept order (the id, which follows the accept time); "-created_at", newest
+#               first, is the default of "accepted_by_me" and "all".
+#   number      the order number.
+#   status      the state, then newest first within one.
+ORDERINGS = ("due_at", "created_at", "number", "status")
+
+
+def order_by_for(queue: str, ordering: str | None = None) -> tuple:
+    """The ORDER BY of a queue for an `ordering` value (None or "": the queue's default)."""
+    if not ordering:
+        ordering = "due_at" if queue in DUE_QUEUES else "-created_at"
+    descending = ordering.startswith("-")
+    name = ordering[1:] if descending else ordering
+    if name not in ORDERINGS:
+        raise ValidationFailed.for_fields(
+            {"ordering": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ORDERINGS)}]}
+        )
+    tie = "-id" if descending else "id"
+    if name == "due_at":
+        # Ascending: no due time last; descending is its exact reverse (one index, read
+        # backwards).
+        due = F("due_at").desc(nulls_first=True) if descending else F("due_at").asc(nulls_last=True)
+        return (due, tie)
+    if name == "created_at":
+        return (tie,)
+    if name == "number":
+        return ("-number" if descending else "number",)
+    return ("-status" if descending else "status", "-id")
+
+
+def work_order_list(
+    *, viewer, queue: str = "all", filters: dict | None = None, ordering: str | None = None
+):
+    """Visible orders in a queue, narrowed by filters, in `ordering` (see ORDERINGS; by
+    default the open-order queues most urgent first, the others newest first).
 
     Filters: status, type (code), business_line (code), channel, customer (id),
     number, complaint (1), handling_unit (id), area (unit id, subtree), created_from,
@@ -144,7 +193,7 @@ def work_order_list(*, viewer, queue: str = "all", filters: dict | None = None):
         qs = qs.filter(created_at__lt=timezone.make_aware(next_day))
     return qs.select_related(
         "order_type", "business_line", "handling_unit", "handler", "customer", "area_unit"
-    ).order_by("-id")
+    ).order_by(*order_by_for(queue, ordering))
 
 
 def target_units(viewer) -> QuerySet[OrgUnit]:

@@ -255,12 +255,14 @@ def work_order_create(
     is_difficult: bool = False,
     area_unit: OrgUnit | None = None,
     resolve_at_intake: str = "",
+    resolve_details: dict[str, Any] | None = None,
 ) -> WorkOrder:
     """Take an order in. The accepting agent becomes its owner of record (首问负责制).
 
     Unless it is resolved on the spot (`resolve_at_intake`: resolved and replied to at
-    first contact), the dispatch rules route it; an order no rule fits waits in the
-    dispatch queue.
+    first contact; a complaint with its cause and verdict in `resolve_details`, as the
+    resolve action takes them), the dispatch rules route it; an order no rule fits waits
+    in the dispatch queue.
     """
     if actor is not None and not actor.has_perm("workorders.add_workorder"):
         raise PermissionDenied()
@@ -310,9 +312,8 @@ def work_order_create(
         WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     _event(order, actor=actor, action="create", from_status="", data=event_data)
     if resolve_at_intake:
-        order = work_order_act(
-            actor=actor, order=order, action="resolve", data={"resolution": resolve_at_intake}
-        )
+        data = {**(resolve_details or {}), "resolution": resolve_at_intake}
+        order = work_order_act(actor=actor, order=order, action="resolve", data=data)
         if not order.first_contact_resolution:  # the system has nobody on the line
             return order
         # The caller heard the answer on the line: that was the reply (回复). Recorded as
@@ -412,6 +413,8 @@ def _do_resolve(order, actor, data):
         order.cause = _category(data.get("cause"), "cause", CategoryKind.CAUSE) or order.cause
         if data.get("justified") not in (None, ""):
             order.justified = str(data["justified"]).lower() in ("true", "1", "yes", "on")
+        if actor is not None:
+            _require_complaint_verdict(order)
         order.remedy = _choice(data.get("remedy") or "", "remedy", Remedy)
         order.responsible_unit = _unit(data, "responsible_unit", required=False, actor=actor)
         order.responsible_person = _text(data, "responsible_person", required=False, max_length=50)
@@ -424,6 +427,18 @@ def _do_resolve(order, actor, data):
     order.suspended_from = ""
     info["first_contact_resolution"] = order.first_contact_resolution
     return resolution, info
+
+
+def _require_complaint_verdict(order) -> None:
+    """A complaint is resolved with its cause and the 有理由/无理由 verdict: complaint
+    analysis counts both."""
+    errors = {}
+    if order.cause_id is None:
+        errors["cause"] = [_("A complaint is resolved with its cause.")]
+    if order.justified is None:
+        errors["justified"] = [_("Say whether the complaint is justified or not.")]
+    if errors:
+        raise ValidationFailed.for_fields(errors)
 
 
 def _do_reply(order, actor, data):
@@ -694,3 +709,109 @@ def work_orders_hand_back(*, actor, user, hand_to=None) -> list[WorkOrder]:
         )
         handed.append(order)
     return handed
+
+
+# --- corrections after intake ------------------------------------------------------------
+
+ACTION_LABELS["correct"] = gettext_lazy("Correct")  # 更正
+CORRECTABLE = ("order_type", "business_line", "customer", "title", "description")
+_CORRECTORS = frozenset({Who.OWNER, Who.DISPATCHER, Who.SUPERVISOR})
+_CORRECTION_LABELS = {
+    "order_type": gettext_lazy("Type"),
+    "business_line": gettext_lazy("Business line"),
+    "customer": gettext_lazy("Customer"),
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+}
+_SHOWN = 60  # characters of a long text shown in the timeline note
+
+
+def can_correct(actor, order: WorkOrder) -> bool:
+    """The owner of record, a dispatcher or a supervisor whose scope covers the order."""
+    return bool(_CORRECTORS & capacities(actor, order))
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    text = str(getattr(value, "name", value))
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _corrected_value(actor, field: str, value):
+    if field in ("title", "description"):
+        max_length = TITLE_MAX if field == "title" else TEXT_MAX
+        return _text({field: value}, field, required=field == "title", max_length=max_length)
+    if field == "order_type":
+        if not isinstance(value, WorkOrderType) or not value.is_active:
+            raise ValidationFailed.for_fields({field: [_("Choose a valid option.")]})
+        return value
+    if field == "business_line":
+        if value is not None and (not isinstance(value, BusinessLine) or not value.is_active):
+            raise ValidationFailed.for_fields({field: [_("Choose a valid option.")]})
+        return value
+    # The customer: one inside the actor's data scope (or none: an unknown caller).
+    if value is not None and not scope_for(actor).covers_unit(value.org_unit):
+        raise ValidationFailed.for_fields({field: [_("The customer is outside your data scope.")]})
+    return value
+
+
+@transaction.atomic
+def work_order_correct(
+    *, actor, order: WorkOrder, changes: dict[str, Any], expected_version: int
+) -> WorkOrder:
+    """更正: correct what intake got wrong — type, business line, customer, title,
+    description — as the owner of record, a dispatcher or a supervisor. One event lists
+    each field old → new; the time limits follow a new type, business line or customer
+    tier (`clocks_on_correction`, called here). A stale `expected_version` is a 409;
+    nothing changed is a 400."""
+    order = _lock(order, expected_version)
+    caps = capacities(actor, order)
+    if Who.VIEWER not in caps:
+        raise NotFound()
+    if not _CORRECTORS & caps:
+        raise PermissionDenied(
+            _("Only the owner of record, a dispatcher or a supervisor can correct an order.")
+        )
+    unknown = sorted(set(changes) - set(CORRECTABLE))
+    if unknown:
+        raise ValidationFailed.for_fields(
+            {f: [_("This field cannot be corrected.")] for f in unknown}
+        )
+    before = {f: getattr(order, f) for f in CORRECTABLE}
+    diff: dict[str, dict[str, str]] = {}
+    for field in CORRECTABLE:
+        if field not in changes:
+            continue
+        value = _corrected_value(actor, field, changes[field])
+        if value == before[field]:
+            continue
+        setattr(order, field, value)
+        diff[field] = {"from": _shown(before[field]), "to": _shown(value)}
+    if not diff:
+        raise ValidationFailed.for_fields({"__all__": [_("Nothing to correct: no field changed.")]})
+    if "customer" in diff:
+        customer = order.customer
+        order.area_unit = customer.org_unit if customer is not None else order.accepting_unit
+        order.customer_tier = customer.effective_tier if customer is not None else ""
+    if "order_type" in diff:
+        order.is_complaint = order.order_type.is_complaint
+        order.is_escalated = order.is_complaint and order.source != ComplaintSource.DIRECT
+        if not order.is_complaint:
+            order.cause, order.justified = None, None
+    order.version += 1
+    order.save()
+    note = "\n".join(f"{_CORRECTION_LABELS[f]}: {d['from']} → {d['to']}" for f, d in diff.items())
+    _event(
+        order,
+        actor=actor,
+        action="correct",
+        from_status=order.status,
+        note=note,
+        data={"changes": diff},
+    )
+    if {"order_type", "business_line", "customer"} & set(diff):
+        from kefu.sla.services import clocks_on_correction
+
+        clocks_on_correction(order=order)
+    return order

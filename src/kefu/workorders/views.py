@@ -38,6 +38,7 @@ from kefu.workorders.forms import (
     ACTION_FORMS,
     UNIT_ACTIONS,
     BulkDispatchForm,
+    CorrectionForm,
     WorkOrderCreateForm,
     WorkOrderFilterForm,
     action_form,
@@ -194,6 +195,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 contact_name=form.cleaned_data["contact_name"],
                 is_difficult=form.cleaned_data["is_difficult"],
                 resolve_at_intake=form.cleaned_data["resolve_at_intake"],
+                resolve_details=form.resolve_details(),
             )
         except KefuError as exc:
             form_add_kefu_error(form, exc, field_labels={n: n for n in form.fields})
@@ -273,6 +275,31 @@ def _default_queue(user) -> str:
     return "open"
 
 
+def _ordering(request: HttpRequest) -> str:
+    """The column sort asked for, if it is one the lists know ("": the queue's default)."""
+    value = request.GET.get("ordering") or ""
+    return value if value.lstrip("-") in selectors.ORDERINGS else ""
+
+
+def _sort_links(request: HttpRequest, queue: str, ordering: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (the other way round if it is the
+    current sort), and its aria-sort state. Filters stay; the page goes back to the first."""
+    current = ordering or ("due_at" if queue in selectors.DUE_QUEUES else "-created_at")
+    links = {}
+    for name in selectors.ORDERINGS:
+        if current == name:
+            state, target = "ascending", f"-{name}"
+        elif current == f"-{name}":
+            state, target = "descending", name
+        else:
+            state, target = "none", f"-{name}" if name == "created_at" else name
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["queue"], query["ordering"] = queue, target
+        links[name] = {"href": "?" + query.urlencode(), "state": state}
+    return links
+
+
 @vary_on_headers("HX-Request")
 @login_required
 @http_errors
@@ -284,10 +311,13 @@ def workorder_list(request: HttpRequest) -> HttpResponse:
         queue = _default_queue(user)
     form = WorkOrderFilterForm(request.GET or None)
     filters = valid_filters(form)
-    qs = selectors.work_order_list(viewer=user, queue=queue, filters=filters)
+    ordering = _ordering(request)
+    qs = selectors.work_order_list(viewer=user, queue=queue, filters=filters, ordering=ordering)
     can_bulk = queue == "dispatch" and user.has_perm("workorders.dispatch_workorder")
     context = {
         "queue": queue,
+        "ordering": ordering,
+        "sorts": _sort_links(request, queue, ordering),
         "page": page_of(qs, request.GET.get("page")),
         "searched": bool(filters),
         "can_bulk": can_bulk,
@@ -488,7 +518,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     user = request.user
     actions = selectors.actions_for(user, order)
-    if bound_action and bound_action not in actions:
+    if bound_action and bound_action not in actions and bound_action != "correct":
         actions = [*actions, bound_action]  # keep the failed form on screen with its error
     units = _target_units(user) if UNIT_ACTIONS & set(actions) else []
     forms = []
@@ -502,6 +532,7 @@ def _detail_context(
                 "open": action == bound_action,
             }
         )
+    forms.extend(_correction_form(user, order, bound if bound_action == "correct" else None))
     visible = selectors.work_orders_visible(user)
     customer = order.customer
     can_open_customer = (
@@ -533,6 +564,45 @@ def _detail_context(
     }
 
 
+def _correction_form(user, order: WorkOrder, bound=None) -> list[dict[str, Any]]:
+    """The 更正 form, for those who may correct the order (kept open when it failed)."""
+    if bound is None and not services.can_correct(user, order):
+        return []
+    form = bound or CorrectionForm(
+        prefix="correct", order=order, viewer=user, initial={"version": order.version}
+    )
+    label = services.action_label("correct")
+    return [{"action": "correct", "label": label, "form": form, "open": bound is not None}]
+
+
+def _correct(request: HttpRequest, order: WorkOrder) -> HttpResponse:
+    """更正 from the order page: back to the page (its timeline lists old → new) or the
+    form with its errors (409 when the order changed since the page was read)."""
+    form = CorrectionForm(request.POST, prefix="correct", order=order, viewer=request.user)
+    status = 400
+    if form.is_valid():
+        data = form.service_data()
+        try:
+            services.work_order_correct(
+                actor=request.user,
+                order=order,
+                changes=data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except Conflict:
+            form.add_error(None, CONFLICT_MESSAGE)
+            status = 409
+        except NotFound:
+            raise
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels=form.field_names)
+        else:
+            messages.success(request, _("Recorded: %(action)s.") % {"action": _("Correct")})
+            return redirect("workorders:workorder_detail", number=order.number)
+    context = _detail_context(request, order, bound=form, bound_action="correct")
+    return render(request, "workorders/workorder_detail.html", context, status=status)
+
+
 @login_required
 @http_errors
 def workorder_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -550,6 +620,8 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     order = _order_or_404(request.user, number)
     if action not in ACTION_FORMS:  # "create", and the system's own (hand_back)
         raise Http404()
+    if action == "correct":
+        return _correct(request, order)
     units = _target_units(request.user) if action in UNIT_ACTIONS else []
     form = action_form(action, order=order, units=units, data=request.POST)
     status = 400

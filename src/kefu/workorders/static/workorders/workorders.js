@@ -55,13 +55,16 @@
     }
   }
 
-  // The complaint source only qualifies complaints: show it for complaint types only.
+  // The complaint source (and a complaint's cause and verdict when resolved on the spot)
+  // only qualify complaints: show them for complaint types only.
   function syncSource(form) {
     var select = form.querySelector("select[name=order_type]");
-    var field = form.querySelector("[data-source-field]");
-    if (!select || !field) return;
+    var fields = form.querySelectorAll("[data-source-field]");
+    if (!select || !fields.length) return;
     var complaintTypes = (form.getAttribute("data-complaint-types") || "").split(",");
-    field.hidden = complaintTypes.indexOf(select.value) === -1;
+    for (var i = 0; i < fields.length; i++) {
+      fields[i].hidden = complaintTypes.indexOf(select.value) === -1;
+    }
   }
 
   function setupForms(root) {

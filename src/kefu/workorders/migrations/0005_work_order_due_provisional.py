@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workorders', '0003_fewer_indexes'),
+        ('workorders', '0004_queue_due_indexes'),
     ]
 
     operations = [
