@@ -8,6 +8,7 @@ from kefu.customers.api import AccessLogViewSet, CustomerViewSet
 from kefu.intake.api import ScreenPopNoSlashView, ScreenPopView
 from kefu.org.api import OrgUnitViewSet, RoleViewSet, StaffViewSet, TokenObtainView
 from kefu.outages.api import ComplaintAlertViewSet, OutageViewSet
+from kefu.sla.api import SlaPolicyViewSet
 from kefu.workorders.api import (
     BusinessLineViewSet,
     CategoryViewSet,
@@ -28,6 +29,7 @@ router.register("business-lines", BusinessLineViewSet, basename="business-line")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("complaint-alerts", ComplaintAlertViewSet, basename="complaint-alert")
+router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
