@@ -26,7 +26,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,6 +49,7 @@ from kefu.core.idempotency import (
     idempotent,
 )
 from kefu.core.masking import mask_phone
+from kefu.core.parsers import JSONParser
 from kefu.customers.models import Customer
 from kefu.customers.selectors import customer_visible
 from kefu.org.models import OrgUnit
