@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("KEFU_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("KEFU_THROTTLE_USER", "6000/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kefu.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kefu.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
