@@ -115,3 +115,23 @@ def test_an_unknown_api_path_is_a_json_404(api, path):
 def test_an_unknown_api_path_is_a_json_404_without_sign_in(db):
     body = _error(APIClient().get("/api/v1/nope/"), 404)
     assert body["code"] == "not_found"
+
+
+def test_an_unknown_action_is_a_404_and_a_known_one_not_possible_now_a_400(api, admin_user, org):
+    from kefu.workorders.models import WorkOrderType
+    from kefu.workorders.services import work_order_create
+
+    order = work_order_create(
+        actor=admin_user,
+        order_type=WorkOrderType.objects.get(code="consultation"),
+        channel="hotline",
+        title="咨询资费",
+        area_unit=org["county_a1"],
+    )
+    body = _error(api.post(f"{WO}{order.pk}/actions/fly/", {}, format="json"), 404)
+    assert body["code"] == "not_found"
+    order.refresh_from_db()
+    version = order.version
+    body = _error(api.post(f"{WO}{order.pk}/actions/reopen/", {}, format="json"), 400)
+    order.refresh_from_db()
+    assert order.version == version
