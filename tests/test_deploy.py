@@ -66,3 +66,18 @@ def test_admin_password_file_holds_the_password_that_signs_in(db, settings, tmp_
     assert len(lines) == 1
     assert authenticate(username=ADMIN_USERNAME, password=lines[0]) is not None
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
+
+
+def test_kefu_help_lists_kefus_own_commands_in_chinese(tmp_path):
+    result = run_kefu("--help", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert "导入客户" in lines["import"] and "启动网页服务" in lines["serve"]
+    assert {"setup", "demo", "export", "calendar", "business-time", "check"} <= set(lines)
+    # Django's internal commands are not in Kefu's list; they live behind `kefu django`.
+    assert "compilemessages" not in result.stdout and "drf_create_token" not in result.stdout
+    assert "kefu django" in result.stdout
+    inner = run_kefu("django", "help", tmp_path=tmp_path)
+    assert "compilemessages" in inner.stdout
+    assert run_kefu("django", "check", tmp_path=tmp_path).returncode == 0
+    assert run_kefu("help", "import", tmp_path=tmp_path).stdout.startswith("usage: kefu import")

@@ -269,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         "HistorySourceEnum": "kefu.customers.models.HistorySource",
         "ComplaintSourceEnum": "kefu.workorders.models.ComplaintSource",
         "WorkOrderStatusEnum": "kefu.workorders.models.Status",
+        "CalendarNameEnum": "kefu.calendars.selectors.CALENDAR_NAMES",
     },
 }
 

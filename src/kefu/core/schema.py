@@ -19,13 +19,15 @@ def can_be_null(field: serializers.Field) -> bool:
     passing through a nullable model field."""
     if getattr(field, "allow_null", False) or field.default is None:
         return True
-    if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
+    if not field.source or field.source == "*":
+        return False  # unbound, or the whole object
+    if isinstance(field, serializers.SerializerMethodField):
         return False
     parent = getattr(field, "parent", None)
     if isinstance(parent, serializers.ListSerializer):
         parent = parent.parent
     model = getattr(getattr(parent, "Meta", None), "model", None)
-    for attr in getattr(field, "source_attrs", None) or field.source.split("."):
+    for attr in field.source.split("."):
         if model is None:
             return False
         try:
