@@ -9,9 +9,32 @@ schemathesis' response check) fail on a valid answer. Fixed here once, for every
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
+
+
+def _source_path(field: serializers.Field) -> list:
+    """The model fields a read field's source passes through, as far as they are fields."""
+    if not field.source or field.source == "*":
+        return []  # unbound, or the whole object
+    parent = getattr(field, "parent", None)
+    if isinstance(parent, serializers.ListSerializer):
+        parent = parent.parent
+    model = getattr(getattr(parent, "Meta", None), "model", None)
+    path = []
+    for attr in field.source.split("."):
+        if model is None:
+            break
+        try:
+            model_field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            break  # a property or method: its annotation is the field's business
+        path.append(model_field)
+        model = getattr(model_field, "related_model", None)
+    return path
 
 
 def can_be_null(field: serializers.Field) -> bool:
@@ -19,28 +42,33 @@ def can_be_null(field: serializers.Field) -> bool:
     passing through a nullable model field."""
     if getattr(field, "allow_null", False) or field.default is None:
         return True
-    if not field.source or field.source == "*":
-        return False  # unbound, or the whole object
     if isinstance(field, serializers.SerializerMethodField):
         return False
-    parent = getattr(field, "parent", None)
-    if isinstance(parent, serializers.ListSerializer):
-        parent = parent.parent
-    model = getattr(getattr(parent, "Meta", None), "model", None)
-    for attr in field.source.split("."):
-        if model is None:
-            return False
-        try:
-            model_field = model._meta.get_field(attr)
-        except FieldDoesNotExist:
-            return False  # a property or method: its annotation is the field's business
-        if getattr(model_field, "null", False):
-            return True
-        model = getattr(model_field, "related_model", None)
-    return False
+    return any(getattr(f, "null", False) for f in _source_path(field))
+
+
+def can_be_blank(field: serializers.Field) -> bool:
+    """Whether a read choice field may render "": DRF drops `allow_blank` from read-only
+    model fields, though a blank=True column (e.g. "any channel") holds ""."""
+    if field.allow_blank:
+        return True
+    path = _source_path(field)
+    return bool(path) and path[-1].name == field.source.split(".")[-1] and path[-1].blank
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if (
+            direction == "response"
+            and isinstance(field, serializers.ChoiceField)
+            and not isinstance(field, serializers.MultipleChoiceField)
+            and can_be_blank(field)
+            and not field.allow_blank
+        ):
+            field = copy.copy(field)  # fields may be shared (ReusedFieldsMixin)
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
     def _get_serializer_field_meta(self, field, direction):
         meta = super()._get_serializer_field_meta(field, direction)
         if direction == "response" and isinstance(field, serializers.Field) and can_be_null(field):
