@@ -153,9 +153,7 @@ def format_suffix_refused(request, *args, **kwargs):
     """
     return error_json(
         code="format_suffix",
-        message=_(
-            "Format suffixes such as .json are not supported; send Accept: application/json."
-        ),
+        message=_("Format suffixes such as .json are not supported; use the Accept header."),
         status=400,
     )
 
