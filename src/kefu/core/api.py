@@ -21,6 +21,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
 
@@ -118,6 +119,7 @@ def exception_handler(exc, context):
         # A number beyond the database's integer range (2**70 as an id or filter) that a
         # field let through: the input is at fault, not the server. Nothing was written,
         # since every service runs in one transaction.
+        set_rollback()
         failed = ValidationFailed(_("A number in the request is out of range."))
         return Response(
             {"code": failed.code, "message": str(failed.message), "extra": failed.extra},
