@@ -36,3 +36,48 @@ def test_secret_key_is_generated_once_and_private(tmp_path):
     run_kefu("check", tmp_path=tmp_path)
     assert key_file.read_text() == first and len(first) >= 50
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_serve_runs_gunicorn_without_a_control_socket_outside_the_data_dir(monkeypatch):
+    """Two instances on one machine must not share gunicorn's ~/.gunicorn/gunicorn.ctl."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    from kefu.web.management.commands.serve import gunicorn_command
+
+    command = gunicorn_command(host="127.0.0.1", port="8123", workers=2)
+    monkeypatch.setattr(sys, "argv", command)
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    cfg = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
+    assert cfg.control_socket_disable is True
+    assert cfg.bind == ["127.0.0.1:8123"] and cfg.workers == 2
+    # The settings file the docs promise is the one gunicorn loads (gc.freeze per worker).
+    assert cfg.post_worker_init.__module__ == "kefu.gunicorn_conf"
+
+
+def test_admin_password_file_holds_the_password_that_signs_in(db, settings, tmp_path, org):
+    from django.contrib.auth import authenticate
+
+    from kefu.web.management.commands.setup import ADMIN_USERNAME, Command
+
+    settings.DATA_DIR = tmp_path
+    Command()._ensure_admin()
+    saved = tmp_path / "admin_password"
+    lines = saved.read_text().splitlines()
+    assert len(lines) == 1
+    assert authenticate(username=ADMIN_USERNAME, password=lines[0]) is not None
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+
+
+def test_kefu_help_lists_kefus_own_commands_in_chinese(tmp_path):
+    result = run_kefu("--help", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert "导入客户" in lines["import"] and "启动网页服务" in lines["serve"]
+    assert {"setup", "demo", "export", "calendar", "business-time", "check"} <= set(lines)
+    # Django's internal commands are not in Kefu's list; they live behind `kefu django`.
+    assert "compilemessages" not in result.stdout and "drf_create_token" not in result.stdout
+    assert "kefu django" in result.stdout
+    inner = run_kefu("django", "help", tmp_path=tmp_path)
+    assert "compilemessages" in inner.stdout
+    assert run_kefu("django", "check", tmp_path=tmp_path).returncode == 0
+    assert run_kefu("help", "import", tmp_path=tmp_path).stdout.startswith("usage: kefu import")

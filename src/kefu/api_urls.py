@@ -1,13 +1,15 @@
 """All /api/v1/ routes, one router for every app."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from kefu.calendars.api import CalendarViewSet
+from kefu.core.api import format_suffix_refused
 from kefu.customers.api import AccessLogViewSet, CustomerViewSet
 from kefu.intake.api import ScreenPopNoSlashView, ScreenPopView
 from kefu.org.api import OrgUnitViewSet, RoleViewSet, StaffViewSet, TokenObtainView
 from kefu.outages.api import ComplaintAlertViewSet, OutageViewSet
+from kefu.sla.api import SlaPolicyViewSet
 from kefu.workorders.api import (
     BusinessLineViewSet,
     CategoryViewSet,
@@ -15,7 +17,10 @@ from kefu.workorders.api import (
     WorkOrderViewSet,
 )
 
+# No format-suffix routes (customers.json): the format comes from the Accept header, and a
+# suffix is refused below with a 400 rather than passed to views that do not take it.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("staff", StaffViewSet, basename="staff")
 router.register("roles", RoleViewSet, basename="role")
@@ -28,10 +33,12 @@ router.register("business-lines", BusinessLineViewSet, basename="business-line")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("complaint-alerts", ComplaintAlertViewSet, basename="complaint-alert")
+router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("cti/screen-pop/", ScreenPopView.as_view(), name="cti-screen-pop"),
     path("cti/screen-pop", ScreenPopNoSlashView.as_view()),
     *router.urls,
+    re_path(r"^.*\.(?:json|api|html|xml|yaml|csv|txt)/?$", format_suffix_refused),
 ]

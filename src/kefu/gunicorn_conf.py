@@ -10,6 +10,12 @@ import gc
 
 GC_THRESHOLDS = (50_000, 20, 100)
 
+# No control socket: gunicorn would put it at $XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl, one path for every instance of this user, so a second Kefu on
+# the machine would take over the first one's. Nothing of Kefu's uses it; an instance keeps
+# all its state in its data dir (KEFU_DATA_DIR).
+control_socket_disable = True
+
 
 def post_worker_init(worker):
     gc.collect()

@@ -236,6 +236,11 @@ REST_FRAMEWORK = {
     if os.environ.get("KEFU_NUM_PROXIES")
     else None,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "kefu.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "kefu.core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -247,7 +252,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("KEFU_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("KEFU_THROTTLE_USER", "6000/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kefu.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kefu.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -270,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "HistorySourceEnum": "kefu.customers.models.HistorySource",
         "ComplaintSourceEnum": "kefu.workorders.models.ComplaintSource",
         "WorkOrderStatusEnum": "kefu.workorders.models.Status",
+        "CalendarNameEnum": "kefu.calendars.selectors.CALENDAR_NAMES",
     },
 }
 

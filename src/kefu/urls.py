@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kefu.web.urls import auth_urlpatterns
 
+# Unknown /api/… paths answer JSON in the API's error shape; others the 404 page.
+handler404 = "kefu.core.api.page_not_found"
+
 urlpatterns = [
     path("api/v1/", include("kefu.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -96,8 +96,6 @@ def api(user) -> APIClient:
     return client
 
 
-pytestmark = pytest.mark.urls("tests.sla.urls")
-
 URL = "/api/v1/sla-policies/"
 
 
@@ -159,3 +157,16 @@ def test_clock_serializer_shows_the_countdown(clock, take_in):
     first = next(r for r in rows if r["kind"] == "first_contact")
     assert first["remaining_seconds"] == 3600 and first["state"] == "running"
     assert first["kind_display"] and first["calendar"] == "24x7" and first["paused"] is False
+
+
+def test_an_orders_clocks_are_served_at_the_documented_path(clock, take_in, agent_a, agent_b):
+    clock.set("2025-06-03 17:00")
+    order = take_in("complaint")
+    response = api(agent_a).get(f"/api/v1/work-orders/{order.pk}/clocks/")
+    assert response.status_code == 200
+    rows = {row["kind"]: row for row in response.json()}
+    assert set(rows) == {"first_contact", "resolution"}
+    assert rows["first_contact"]["budget_minutes"] == 120
+    assert rows["first_contact"]["due_at"].startswith("2025-06-03T19:00")
+    # Another county's staff do not learn the order exists.
+    assert api(agent_b).get(f"/api/v1/work-orders/{order.pk}/clocks/").status_code == 404

@@ -151,3 +151,47 @@ def test_server_error_page_renders_without_a_request():
 
     html = render_to_string("500.html")
     assert 'id="error-500"' in html
+
+
+@pytest.fixture
+def staff_admin(admin_user):
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    return admin_user
+
+
+def _admin_login(client, username, password, ip="10.0.0.1"):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_failures_on_the_sign_in_page_lock_the_admin_login(client, staff_admin, fast_lock):
+    for _ in range(3):
+        _login(client, staff_admin.username, "wrong-password")
+    locked = _admin_login(client, staff_admin.username, PASSWORD)
+    assert locked.status_code == 200
+    assert locked.context["form"].has_error("__all__", code="locked")
+    assert "_auth_user_id" not in client.session
+    # From another address the right password still signs in.
+    assert _admin_login(client, staff_admin.username, PASSWORD, ip="10.0.0.9").status_code == 302
+
+
+def test_failures_on_the_admin_login_lock_the_sign_in_page_and_the_api(
+    client, staff_admin, fast_lock
+):
+    for _ in range(3):
+        _admin_login(client, staff_admin.username, "wrong-password")
+    assert _admin_login(client, staff_admin.username, PASSWORD).status_code == 200
+    locked = _login(client, staff_admin.username, PASSWORD)
+    assert locked.context["form"].has_error("__all__", code="locked")
+    token = client.post(
+        "/api/v1/auth/token/",
+        {"username": staff_admin.username, "password": PASSWORD},
+        content_type="application/json",
+        REMOTE_ADDR="10.0.0.1",
+    )
+    assert token.status_code == 429
+    assert token.json()["code"] == "throttled"

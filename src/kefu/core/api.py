@@ -12,11 +12,16 @@ import threading
 from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from kefu.core.errors import KefuError, NotFound, ValidationFailed
 
@@ -110,10 +115,49 @@ def exception_handler(exc, context):
             },
             status=400,
         )
+    if isinstance(exc, (OverflowError, DataError)):
+        # A number beyond the database's integer range (2**70 as an id or filter) that a
+        # field let through: the input is at fault, not the server. Nothing was written,
+        # since every service runs in one transaction.
+        set_rollback()
+        failed = ValidationFailed(_("A number in the request is out of range."))
+        return Response(
+            {"code": failed.code, "message": str(failed.message), "extra": failed.extra},
+            status=400,
+        )
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = _error_body(exc, response.data)
     return response
+
+
+def error_json(*, code: str, message: str, status: int, extra: dict | None = None):
+    """An error in the API's shape outside DRF (URL resolution, the 404 handler)."""
+    return JsonResponse(
+        {"code": code, "message": message, "extra": extra or {}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def page_not_found(request, exception=None):
+    """The site's 404 handler: JSON in the error shape under /api/, Django's page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return error_json(code="not_found", message=str(NotFound.default_message), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def format_suffix_refused(request, *args, **kwargs):
+    """URLs ending in .json/.api/…: the API picks its format from the Accept header only.
+
+    DRF's format-suffix routes passed `format` on to every view method, and views that take
+    named arguments (actions, retrieve) failed with a server error on it.
+    """
+    return error_json(
+        code="format_suffix",
+        message=_("Format suffixes such as .json are not supported; use the Accept header."),
+        status=400,
+    )
 
 
 def _error_body(exc, data) -> dict:

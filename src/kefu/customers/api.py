@@ -14,7 +14,6 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +34,7 @@ from kefu.core.idempotency import (
     idempotent,
 )
 from kefu.core.masking import mask_id_number, mask_phone
+from kefu.core.parsers import JSONParser
 from kefu.customers import selectors, services
 from kefu.customers.models import (
     AccessAction,

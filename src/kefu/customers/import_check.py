@@ -5,7 +5,7 @@ the parent writes (see importing.py). `validation_stream` yields messages:
 
     ("header", labels, header_cells)           column labels as written in the file
     ("batch", records, rejects)                 valid compact records, rejected rows
-    ("progress", done, total)                   bytes (CSV) or rows read
+    ("progress", done, total)                   data rows read, and the rows expected
     ("fatal", [message, …])                     the file as a whole is unusable
     ("end", total_rows)
 
@@ -326,10 +326,15 @@ def _file_stream(path: str, file_name: str | None, rules: ImportRules) -> Iterat
         total = 0
         for message in _batches(_Checker(rules, labels), raw_rows()):
             total += len(message[1]) + len(message[2])
-            yield message
             if progress:
-                yield ("progress", *progress[-1])
+                # The reader counts bytes (CSV) or sheet rows (XLSX); the bar counts data
+                # rows, so scale the rows so far by the share of the file read.
+                done, size = progress[-1]
                 progress.clear()
+                estimate = round(total * size / done) if 0 < done < size else total
+                yield ("progress", total, max(estimate, total))
+            yield message
+        yield ("progress", total, total)
         yield ("end", total)
     except tabular.TabularError as exc:
         yield ("fatal", [tabular_message(exc)])

@@ -557,6 +557,7 @@ def _import(
         id_label = first[1].get("id_number") or str(FIELD_LABELS["id_number"])
         problems = _Problems(rejects_path, first[2])
         total_rows = 0
+        expected = 0  # rows, once the validation has counted some (the file size guesses)
         with transaction.atomic():
             writer = _Writer(
                 actor_id=actor.pk if actor is not None else None,
@@ -578,8 +579,9 @@ def _import(
                         code_label=code_label,
                         id_label=id_label,
                     )
-                    report(PHASE_WRITE, writer.written, max(expected_rows, writer.written))
+                    report(PHASE_WRITE, writer.written, max(expected, writer.written))
                 elif kind == "progress":
+                    expected = message[2]  # rows expected, as counted while reading
                     report(PHASE_VALIDATE, message[1], message[2])
                 elif kind in ("fatal", "crash"):
                     raise ImportRejected.with_problems(_fatal(message))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core.errors import KefuError
 from kefu.org.models import OrgUnit, Role, RoleAssignment, StaffProfile, Vendor
 from kefu.org.services import org_unit_save, staff_leave_set
+from kefu.web.forms import ThrottledAdminAuthenticationForm
 
 
 @admin.register(OrgUnit)
@@ -145,5 +146,7 @@ class StaffUserAdmin(UserAdmin):
         return staff.org_unit.name if staff else ""
 
 
+# /admin/login/ counts failures into the lock-out of /login/ and the API token endpoint.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = _("Kefu administration")
 admin.site.site_title = _("Kefu")

@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +29,7 @@ from kefu.core.api import (
 )
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.http import client_ip
+from kefu.core.parsers import JSONParser
 from kefu.core.throttling import ClientAddressMixin
 from kefu.org import selectors
 from kefu.org.models import DataScope, OrgLevel, OrgUnit, Role, RoleAssignment, StaffProfile

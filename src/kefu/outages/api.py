@@ -11,7 +11,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,6 +30,7 @@ from kefu.core.idempotency import (
     idempotent,
 )
 from kefu.core.masking import mask_phone
+from kefu.core.parsers import JSONParser
 from kefu.org.models import OrgUnit
 from kefu.outages import selectors, services
 from kefu.outages.models import ComplaintBatchAlert, Outage, OutageStatus

@@ -13,13 +13,13 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kefu.calendars.selectors import CALENDAR_NAMES
 from kefu.core.api import LabelField, error_responses, flatten_errors, pk_or_404, require_perms
 from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.parsers import JSONParser
 from kefu.customers.models import ServiceTier
 from kefu.sla import selectors, services
 from kefu.sla.models import CalendarName, ClockKind, ClockState, SlaClock, SlaPolicy

@@ -7,6 +7,7 @@ import time
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -26,8 +27,12 @@ from kefu.customers.validation import FIELD_LABELS
 from kefu.web.throttle import login_failed, login_locked, login_succeeded
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing a (username, IP) pair after too many failures."""
+class LoginThrottleMixin:
+    """Refuse a (username, IP) pair after too many failures, on any sign-in form.
+
+    The sign-in page, the admin site's sign-in and the API token endpoint count into one
+    lock-out (kefu.web.throttle), so none of them is a side door for password guessing.
+    """
 
     def _locked_error(self, seconds: int) -> ValidationError:
         minutes = max(math.ceil(seconds / 60), 1)
@@ -53,6 +58,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         login_succeeded(username=username, ip=ip)
         return cleaned
+
+
+class ThrottledAuthenticationForm(LoginThrottleMixin, AuthenticationForm):
+    """Django's login form with the shared lock-out."""
+
+
+class ThrottledAdminAuthenticationForm(LoginThrottleMixin, AdminAuthenticationForm):
+    """The admin site's login form with the same lock-out as the sign-in page."""
 
 
 class CustomerSearchForm(forms.Form):

@@ -26,7 +26,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,10 +50,13 @@ from kefu.core.idempotency import (
     idempotent,
 )
 from kefu.core.masking import mask_phone
+from kefu.core.parsers import JSONParser
 from kefu.customers.models import Customer
 from kefu.customers.selectors import customer_visible
 from kefu.org.models import OrgUnit
 from kefu.org.selectors import org_units_visible
+from kefu.sla import selectors as sla_selectors
+from kefu.sla.api import SlaClockSerializer
 from kefu.workorders import selectors, services
 from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import (
@@ -1034,6 +1036,18 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
     def events(self, request: Request, pk: str) -> Response:
         order = self._get(pk)
         return Response(EventSerializer(selectors.order_timeline(order), many=True).data)
+
+    @extend_schema(
+        summary="The order's time limits (首次联系, 处理 …), live and stopped, oldest first",
+        parameters=[_ORDER_PATH_ID],
+        responses={200: SlaClockSerializer(many=True), **_READ_ERRORS},
+    )
+    @action(
+        detail=True, methods=["get"], serializer_class=SlaClockSerializer, pagination_class=None
+    )
+    def clocks(self, request: Request, pk: str) -> Response:
+        order = self._get(pk)
+        return Response(SlaClockSerializer(sla_selectors.clocks_for(order), many=True).data)
 
     @extend_schema(
         summary="Take a lifecycle action (派单, 接单, 转派, 退单, 处理完成, 回复 …)",

@@ -39,7 +39,14 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.signals import order_changed, order_taking_in
-from kefu.workorders.transitions import OPEN, ActionNotAllowed, State, Who, next_state
+from kefu.workorders.transitions import (
+    ACTIONS,
+    OPEN,
+    ActionNotAllowed,
+    State,
+    Who,
+    next_state,
+)
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -610,7 +617,10 @@ def work_order_act(
 ) -> WorkOrder:
     """Perform one lifecycle action. Concurrent actions on one order serialise on a row
     lock; with `expected_version` a stale caller gets 409 instead of acting on news it
-    has not seen."""
+    has not seen. An action name that names no action is NotFound (404), like a page
+    that does not exist; a known action not possible now is ActionInvalid (400)."""
+    if action not in ACTIONS:
+        raise NotFound(_("There is no action “%(action)s”.") % {"action": action[:40]})
     order = _lock(order, expected_version)
     caps = capacities(actor, order)
     if Who.VIEWER not in caps:

@@ -15,6 +15,24 @@ import time
 from django.core.management.base import BaseCommand
 
 
+def gunicorn_command(*, host: str, port: str, workers: int) -> list[str]:
+    """The gunicorn command line of `kefu serve`, with its settings in kefu.gunicorn_conf."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        "kefu.wsgi:application",
+        "--config",
+        "python:kefu.gunicorn_conf",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
 class Command(BaseCommand):
     help = "Serve Kefu: gunicorn + whitenoise on KEFU_HOST:KEFU_PORT and the Huey consumer."
 
@@ -27,20 +45,7 @@ class Command(BaseCommand):
         host = os.environ.get("KEFU_HOST", "127.0.0.1")
         port = os.environ.get("KEFU_PORT", "8000")
         bin_dir = os.path.dirname(sys.executable)
-        web = subprocess.Popen(
-            [
-                os.path.join(bin_dir, "gunicorn"),
-                "kefu.wsgi:application",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                str(options["workers"]),
-                "--access-logfile",
-                "-",
-                "--graceful-timeout",
-                "10",
-            ]
-        )
+        web = subprocess.Popen(gunicorn_command(host=host, port=port, workers=options["workers"]))
         worker = subprocess.Popen([os.path.join(bin_dir, "kefu"), "run_huey"])
         children = [web, worker]
         self.stdout.write(

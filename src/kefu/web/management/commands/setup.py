@@ -1,7 +1,8 @@
 """`kefu setup`: migrate, collect static files, and on first start seed the demo and an admin.
 
-The administrator's generated password is printed once and kept 0600 in the data dir, so an
-operator who missed the console can still read it there.
+The administrator's generated password is printed once and kept 0600 in the data dir
+(`admin_password`: the password alone, one line; the account is `admin`), so an operator who
+missed the console can still read it there.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         path = Path(settings.DATA_DIR) / "admin_password"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(f"{ADMIN_USERNAME}\n{password}\n")
+            fh.write(f"{password}\n")  # the password alone; the account is always "admin"
         banner = "=" * 60
         self.stdout.write(
             self.style.SUCCESS(
