@@ -188,4 +188,4 @@ def test_a_complaint_resolved_at_intake_carries_its_cause_and_verdict(
         ),
         201,
     )
-    assert body["status"] == "resolved" and body["justified"] is True
+    assert body["status"] == "replied" and body["justified"] is True  # answered on the line

@@ -16,6 +16,7 @@ from kefu.workorders.models import (
 )
 from kefu.workorders.selectors import QUEUES
 from kefu.workorders.services import work_order_act
+from tests.factories import complaint_verdict
 
 URL = "/api/v1/work-orders/"
 
@@ -572,6 +573,7 @@ def test_a_responsible_unit_outside_the_scope_is_refused(
             resolution="已修复",
             remedy="repair_replace_redo",
             responsible_unit=org["county_b1"].pk,
+            **complaint_verdict(),
         ),
         400,
     )

@@ -14,7 +14,7 @@ from kefu.workorders import selectors
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderType
 from kefu.workorders.services import work_order_act, work_order_create
 from kefu.workorders.transitions import OPEN
-from tests.factories import make_customer
+from tests.factories import complaint_verdict, make_customer
 from tests.sla.conftest import FakeClock, at
 
 
@@ -71,7 +71,11 @@ def orders(org, agent_a, dispatcher_a, team):
                 actor=person,
                 order=order,
                 action="resolve",
-                data={"resolution": "已修复", "remedy": "repair_replace_redo"},
+                data={
+                    "resolution": "已修复",
+                    "remedy": "repair_replace_redo",
+                    **complaint_verdict(),
+                },
             )
         made[name] = order
     return made

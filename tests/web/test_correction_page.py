@@ -161,5 +161,5 @@ def test_a_complaint_resolved_on_the_spot_at_the_workbench_needs_cause_and_verdi
     response = client.post("/workbench/", {**form, "cause": verdict["cause"], "justified": "true"})
     assert response.status_code == 302
     order = WorkOrder.objects.get()
-    assert order.status == "resolved" and order.first_contact_resolution
+    assert order.status == "replied" and order.first_contact_resolution
     assert order.cause_id == verdict["cause"] and order.justified is True

@@ -939,14 +939,14 @@ def _rebudget(clock: SlaClock, policy: SlaPolicy, calendars: Calendars, now: dt.
     clock.budget_minutes = policy.minutes_for(clock.kind)
     clock.warn_ratio = policy.warn_ratio
     clock.escalation_minutes = policy.escalation_minutes
+    # A missing calendar year still gives (provisional) times, so the same rules apply.
     problem = _compute_deadlines(clock, calendars, now)
-    if problem is None:
-        if clock.state == ClockState.BREACHED and clock.due_at > now:
-            clock.state, clock.breached_at = ClockState.RUNNING, None
-            clock.escalation_step, clock.next_step_at = 0, None
-        if clock.state == ClockState.WARNING and clock.warn_at > now:
-            clock.state = ClockState.RUNNING
-        _schedule(clock, now)
+    if clock.state == ClockState.BREACHED and clock.due_at > now:
+        clock.state, clock.breached_at = ClockState.RUNNING, None
+        clock.escalation_step, clock.next_step_at = 0, None
+    if clock.state == ClockState.WARNING and clock.warn_at > now:
+        clock.state = ClockState.RUNNING
+    _schedule(clock, now)
     return problem
 
 
@@ -982,7 +982,10 @@ def clocks_on_correction(*, order: WorkOrder, now: dt.datetime | None = None) ->
     # passed: the monitor's next pass warns or breaches it.
     new = _start(order, wanted, started, calendars) if wanted else []
     current = [c for c in live if c.stopped_at is None] + new
-    due_at, sla_state = order_summary(current)
-    if (due_at, sla_state) != (order.due_at, order.sla_state):
-        WorkOrder.objects.filter(pk=order.pk).update(due_at=due_at, sla_state=sla_state)
-        order.due_at, order.sla_state = due_at, sla_state
+    summary = order_summary(current)
+    if summary != (order.due_at, order.sla_state, order.due_provisional):
+        due_at, sla_state, provisional = summary
+        WorkOrder.objects.filter(pk=order.pk).update(
+            due_at=due_at, sla_state=sla_state, due_provisional=provisional
+        )
+        order.due_at, order.sla_state, order.due_provisional = summary

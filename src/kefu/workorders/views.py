@@ -618,10 +618,10 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     """One lifecycle action from its form on the order page; back to the page on success,
     the page with the form and its errors otherwise (409 when the order changed since)."""
     order = _order_or_404(request.user, number)
-    if action not in ACTION_FORMS:  # "create", and the system's own (hand_back)
-        raise Http404()
     if action == "correct":
         return _correct(request, order)
+    if action not in ACTION_FORMS:  # "create", and the system's own (hand_back)
+        raise Http404()
     units = _target_units(request.user) if action in UNIT_ACTIONS else []
     form = action_form(action, order=order, units=units, data=request.POST)
     status = 400
