@@ -291,7 +291,8 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    return decode_header_value(name)[:200]
+    # Long enough to keep a long name's extension; the stored name is shortened keeping it.
+    return decode_header_value(name)[:1000]
 
 
 def _text_of(part: Message) -> str:
@@ -315,7 +316,7 @@ def _file_of(part: Message, name: str, ctype: str) -> MailFile:
         payload = None
     if not isinstance(payload, bytes):
         payload = b""
-    return MailFile(name=clean_text(name)[:255], content_type=ctype, data=payload)
+    return MailFile(name=clean_text(name), content_type=ctype, data=payload)
 
 
 def _body_and_attachments(msg: Message) -> tuple[str, list[str], list[MailFile]]:
