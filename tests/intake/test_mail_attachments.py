@@ -67,6 +67,8 @@ def test_mailed_in_attachment_is_kept_listed_and_downloadable_in_scope(
     assert poll(mailbox).new == 1
     order = WorkOrder.objects.get()
 
+    assert "账单截图.png" in order.description
+    assert "not imported" not in order.description
     (attachment,) = order.attachments.all()
     assert attachment.name == "账单截图.png"
     assert (attachment.size, attachment.content_type) == (len(PHOTO), "image/png")
