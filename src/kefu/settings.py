@@ -215,6 +215,9 @@ MEDIA_ROOT = DATA_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Files that come with an order (e-mail attachments) live in DATA_DIR/attachments/<order
+# number>/; a larger one is not kept (the order's timeline names it).
+KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # --- REST API -----------------------------------------------------------------------------
 # Failed identity checks (change register) on one customer, by anyone, before further

@@ -9,6 +9,8 @@ documented.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -122,6 +124,7 @@ def _aim_at_real_records(case, ids: dict[str, list[int]]) -> None:
 def test_every_read_answers_as_its_schema_says_on_real_records(fuzz_target, admin_user, org):
     """Each GET operation on records that exist (null customer, blank channel, missing
     business line …) answers exactly as documented: the nullable fields say so."""
+    from kefu.workorders.attachments import attachment_store
     from kefu.workorders.models import WorkOrderType
     from kefu.workorders.services import work_order_act, work_order_create
 
@@ -141,6 +144,11 @@ def test_every_read_answers_as_its_schema_says_on_real_records(fuzz_target, admi
         customer=Customer.objects.first(),
     )
     work_order_act(actor=admin_user, order=full, action="dispatch", data={"unit": org["team_a1"]})
+    attachment = attachment_store(
+        order=full, name="截图.png", content_type="image/png", data=b"\x89PNG\r\n"
+    )
+    # Path parameters besides the order's id: a real record of the order, or one that is not.
+    others = {"attachment_id": [attachment.pk, attachment.pk + 1000]}
     checks = (not_a_server_error, response_schema_conformance)
     first_ids: dict[str, list] = {}
     checked = 0
@@ -153,7 +161,14 @@ def test_every_read_answers_as_its_schema_says_on_real_records(fuzz_target, admi
             ids = first_ids.get(listing)
             if ids is None:
                 continue
-            cases = [operation.make_case(path_parameters={"id": pk}) for pk in ids]
+            names = [n for n in re.findall(r"\{(\w+)\}", path) if n != "id"]
+            if any(n not in others for n in names):
+                continue
+            cases = [
+                operation.make_case(path_parameters={"id": pk, **{n: value for n in names}})
+                for pk in ids
+                for value in ([None] if not names else others[names[0]])
+            ]
         else:
             cases = [operation.make_case()]
         for case in cases:

@@ -43,3 +43,33 @@ def make_mail(
         lines.insert(1, f"{name}: {value}")
     encoded = base64.encodebytes(body.encode(charset)).decode().replace("\n", "\r\n")
     return ("\r\n".join(lines) + "\r\n\r\n" + encoded).encode("ascii")
+
+
+def make_mail_with_files(
+    *,
+    files: list[tuple[str, str, bytes]],
+    subject: str = "投诉材料",
+    body: str = "您好，材料见附件。",
+    address: str = "zhang@example.cn",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """A multipart/mixed message with a text body and one part per (name, type, bytes),
+    its file names written the way Python's mail library (and Thunderbird) writes them:
+    RFC 2231 for names that are not ASCII."""
+    from email import policy
+    from email.message import EmailMessage
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = f"张三 <{address}>"
+    msg["To"] = "kefu@example.com"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or f"<m{next(_ids)}.kefu-test@example.cn>"
+    msg["Date"] = "Mon, 23 Nov 2026 09:30:00 +0800"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    for name, ctype, data in files:
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()

@@ -47,6 +47,7 @@ from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.services import notify
 from kefu.org.scope import scope_for
+from kefu.workorders.attachments import attachment_store
 from kefu.workorders.models import Channel, WorkOrder
 from kefu.workorders.services import (
     TEXT_MAX,
@@ -235,6 +236,15 @@ def strip_quoted(text: str) -> str:
 
 
 @dataclass
+class MailFile:
+    """One attachment's bytes, as the sender named and typed it (neither trusted)."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class ParsedMail:
     message_id: str
     references: list[str] = field(default_factory=list)
@@ -243,6 +253,7 @@ class ParsedMail:
     subject: str = ""
     body: str = ""
     attachments: list[str] = field(default_factory=list)
+    files: list[MailFile] = field(default_factory=list)
     is_automatic: bool = False
     truncated: bool = False
 
@@ -280,7 +291,8 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    return decode_header_value(name)[:200]
+    # Long enough to keep a long name's extension; the stored name is shortened keeping it.
+    return decode_header_value(name)[:1000]
 
 
 def _text_of(part: Message) -> str:
@@ -297,12 +309,23 @@ def _text_of(part: Message) -> str:
     return decode_bytes(payload[:PART_MAX], charset)
 
 
-def _body_and_attachments(msg: Message) -> tuple[str, list[str]]:
+def _file_of(part: Message, name: str, ctype: str) -> MailFile:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if not isinstance(payload, bytes):
+        payload = b""
+    return MailFile(name=clean_text(name), content_type=ctype, data=payload)
+
+
+def _body_and_attachments(msg: Message) -> tuple[str, list[str], list[MailFile]]:
     """Inline text/plain parts; failing those, HTML parts as text. Everything else is an
-    attachment: not imported, its name noted."""
+    attachment: its name noted, its bytes kept for the order."""
     plain: list[str] = []
     html: list[str] = []
     attachments: list[str] = []
+    files: list[MailFile] = []
     for part in msg.walk():
         if part.is_multipart():
             continue
@@ -314,6 +337,7 @@ def _body_and_attachments(msg: Message) -> tuple[str, list[str]]:
         name = _filename(part)
         if disposition == "attachment" or (name and disposition != "inline"):
             attachments.append(clean_text(name or ctype)[:200])
+            files.append(_file_of(part, name, ctype))
             continue
         if ctype == "text/plain":
             plain.append(_text_of(part))
@@ -321,9 +345,10 @@ def _body_and_attachments(msg: Message) -> tuple[str, list[str]]:
             html.append(_text_of(part))
         else:
             attachments.append(clean_text(name or ctype)[:200])
+            files.append(_file_of(part, name, ctype))
     if plain:
-        return tidy("\n\n".join(plain)), attachments
-    return "\n\n".join(html_to_text(h) for h in html).strip(), attachments
+        return tidy("\n\n".join(plain)), attachments, files
+    return "\n\n".join(html_to_text(h) for h in html).strip(), attachments, files
 
 
 def _is_automatic(msg: Message, address: str) -> bool:
@@ -358,9 +383,14 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> ParsedMail:
         for value in _raw_headers(msg, header):
             references.extend(_MSGID.findall(_unescape_8bit(value)))
     try:
-        body, attachments = _body_and_attachments(msg)
+        body, attachments, files = _body_and_attachments(msg)
     except Exception:  # the same, for Content-* headers read while walking the parts
-        body, attachments = _body_and_attachments(message_from_bytes(raw, policy=policy.compat32))
+        body, attachments, files = _body_and_attachments(
+            message_from_bytes(raw, policy=policy.compat32)
+        )
+    if truncated and files:
+        # The message was cut at FETCH_MAX: its last attachment is incomplete.
+        files = files[:-1]
     return ParsedMail(
         message_id=message_key(raw),
         references=[r for r in references if len(r) <= MESSAGE_ID_MAX][-50:],
@@ -369,6 +399,7 @@ def parse_message(raw: bytes, *, truncated: bool = False) -> ParsedMail:
         subject=decode_header_value(_raw_header(msg, "Subject")),
         body=body[:BODY_MAX],
         attachments=attachments[:50],
+        files=files[:50],
         is_automatic=_is_automatic(msg, address),
         truncated=truncated,
     )
@@ -522,7 +553,20 @@ def _attachment_line(mail: ParsedMail) -> str:
     names = "、".join(mail.attachments)
     if len(names) > 1000:
         names = names[:1000] + "…"
-    return _("Attachments (not imported): %(names)s") % {"names": names}
+    return _("Attachments: %(names)s") % {"names": names}
+
+
+def _keep_files(mailbox: Mailbox, order: WorkOrder, mail: ParsedMail) -> None:
+    """The message's attachments, kept with the order (too large ones noted instead)."""
+    for item in mail.files:
+        attachment_store(
+            order=order,
+            name=item.name,
+            content_type=item.content_type,
+            data=item.data,
+            actor=mailbox.owner,
+            message_id=mail.message_id,
+        )
 
 
 def _truncation_line(mail: ParsedMail) -> str:
@@ -641,9 +685,11 @@ def _take_in(mailbox: Mailbox, uid: int, raw: bytes, key: str, truncated: bool) 
     elif (order := _thread_order(mailbox, mail)) is not None:
         _add_note(mailbox, order, mail)
         record.kind, record.work_order = MailKind.REPLY, order
+        _keep_files(mailbox, order, mail)
     else:
         record.kind = MailKind.NEW
         record.work_order = _create_order(mailbox, mail)
+        _keep_files(mailbox, record.work_order, mail)
     record.save()
     if record.kind == MailKind.NEW and mailbox.send_acknowledgement:
         record.error = _acknowledge(mailbox, record.work_order, record)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -58,8 +59,10 @@ from kefu.org.selectors import org_units_visible
 from kefu.sla import selectors as sla_selectors
 from kefu.sla.api import SlaClockSerializer
 from kefu.workorders import selectors, services
+from kefu.workorders.attachments import attachment_file, attachment_response
 from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import (
+    Attachment,
     BusinessLine,
     Category,
     CategoryKind,
@@ -343,6 +346,23 @@ class CoHandlingSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
         return _person(obj.done_by) if obj.done_by_id else None
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(
+        help_text="GET it (same data scope as the order) for the file itself."
+    )
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "sha256", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return reverse(
+            "work-order-attachment",
+            kwargs={"pk": obj.order_id, "attachment_id": obj.pk},
+        )
+
+
 class _UnitName(serializers.CharField):
     """The name of a unit foreign key (null when unset), read from the joined row."""
 
@@ -406,6 +426,9 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
         help_text="What you may do now, in the order of the lifecycle table."
     )
     co_handlings = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField(
+        help_text="Files that came with the order (e-mail attachments), oldest first."
+    )
     timeline = serializers.SerializerMethodField()
 
     class Meta:
@@ -469,6 +492,7 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
             "version",
             "allowed_actions",
             "co_handlings",
+            "attachments",
             "timeline",
         ]
         read_only_fields = fields
@@ -524,6 +548,12 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
             return []
         rows = obj.co_handlings.select_related("unit", "invited_by", "done_by").order_by("id")
         return CoHandlingSerializer(rows, many=True).data
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj: WorkOrder) -> list:
+        if self.context.get("just_created"):
+            return []
+        return AttachmentSerializer(obj.attachments.order_by("id"), many=True).data
 
     @extend_schema_field(EventSerializer(many=True))
     def get_timeline(self, obj: WorkOrder) -> list:
@@ -1106,3 +1136,32 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         )
         response["Cache-Control"] = "no-store"
         return response
+
+    @extend_schema(
+        summary="One attachment of the order, as a file download (附件)",
+        description=(
+            "The file under its original name (Content-Disposition attachment). Same data "
+            "scope as the order: an order or attachment you may not see answers 404."
+        ),
+        parameters=[
+            _ORDER_PATH_ID,
+            OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **_READ_ERRORS,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})",
+        url_name="attachment",
+        pagination_class=None,
+    )
+    def attachment(self, request: Request, pk: str, attachment_id: str):
+        order = self._get(pk)
+        found = order.attachments.filter(pk=int(attachment_id)).first()
+        if found is None or attachment_file(found) is None:
+            raise NotFound()
+        return attachment_response(found)

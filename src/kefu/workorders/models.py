@@ -493,3 +493,35 @@ class CoHandling(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} / {self.unit_id}"
+
+
+class Attachment(models.Model):
+    """A file that came with an order (an e-mail's attachment), kept under the data dir.
+
+    `path` is relative to settings.DATA_DIR and generated (never the sender's file name);
+    `name` is the original name, shown and offered on download."""
+
+    order = models.ForeignKey(
+        WorkOrder,
+        verbose_name=_("work order"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    event = models.ForeignKey(
+        WorkOrderEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message_id = models.CharField(_("message id"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.workorders import views, views_contact
+from kefu.workorders import views, views_attachments, views_contact
 
 app_name = "workorders"
 
@@ -14,6 +14,11 @@ urlpatterns = [
         "workorders/<str:number>/reveal-contact/",
         views_contact.workorder_reveal_contact,
         name="workorder_reveal_contact",
+    ),
+    path(
+        "workorders/<str:number>/attachments/<int:attachment_id>/",
+        views_attachments.workorder_attachment,
+        name="workorder_attachment",
     ),
     path(
         "workorders/<str:number>/act/<slug:action>/",

@@ -555,6 +555,7 @@ def _detail_context(
         "timeline": _timeline(order),
         "clocks": sla_clocks(order),
         "co_handlings": list(order.co_handlings.select_related("unit", "done_by")),
+        "attachments": list(order.attachments.all()),
         "related": list(visible.filter(pk__in=order.related.values("pk")).order_by("-id")),
         "merged": list(visible.filter(merged_into=order).order_by("-id")),
         "can_open_customer": can_open_customer,

@@ -1,0 +1,128 @@
+"""attachment_store keeps a file with an order under the data dir; downloads follow the
+order's data scope, and an attachment is only reachable through its own order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from kefu.calendars.business_time import SHANGHAI
+from kefu.workorders.attachments import attachment_store
+from kefu.workorders.models import Channel, WorkOrderEvent
+from kefu.workorders.services import work_order_act, work_order_create
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+def api(user) -> APIClient:
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def take_in(agent, types, org, title="宽带报修"):
+    return work_order_create(
+        actor=agent,
+        order_type=types["fault"],
+        channel=Channel.EMAIL,
+        title=title,
+        area_unit=org["county_a1"],
+    )
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.django_db
+def test_the_handler_downloads_what_the_order_keeps_and_others_get_404(
+    org, agent_a, agent_b, dispatcher_a, handlers_a1, types, client, data_dir
+):
+    order = take_in(agent_a, types, org)
+    work_order_act(
+        actor=dispatcher_a,
+        order=order,
+        action="dispatch",
+        data={"unit": org["team_a1"].pk, "handler": handlers_a1[0].pk},
+    )
+    page = attachment_store(
+        order=order, name="故障页面.html", content_type="text/html", data=b"<script>x</script>"
+    )
+    other = attachment_store(
+        order=take_in(agent_a, types, org, "另一单"), name="x.txt", content_type="", data=b"x"
+    )
+    assert (data_dir / page.path).read_bytes() == b"<script>x</script>"
+
+    handler = handlers_a1[0]
+    url = f"/api/v1/work-orders/{order.pk}/attachments/{page.pk}/"
+    response = api(handler).get(url)
+    assert response.status_code == 200
+    assert body(response) == b"<script>x</script>"
+    # Served as a download, never rendered as a page of ours.
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+    # Through another order's URL, or for someone outside the county: 404.
+    assert (
+        api(handler).get(f"/api/v1/work-orders/{order.pk}/attachments/{other.pk}/").status_code
+        == 404
+    )
+    assert api(agent_b).get(url).status_code == 404
+    client.force_login(agent_b)
+    web = reverse("workorders:workorder_attachment", args=[order.number, page.pk])
+    assert client.get(web).status_code == 404
+    client.force_login(handler)
+    assert body(client.get(web)) == b"<script>x</script>"
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_limit_is_not_written_and_the_timeline_names_it(
+    org, agent_a, types, settings, data_dir
+):
+    settings.KEFU_ATTACHMENT_MAX_BYTES = 10
+    order = take_in(agent_a, types, org)
+
+    kept = attachment_store(
+        order=order,
+        name="../大文件.zip",
+        content_type="application/zip",
+        data=b"z" * 11,
+        actor=agent_a,
+    )
+
+    assert kept is None
+    assert not order.attachments.exists()
+    assert not (data_dir / "attachments").exists()
+    note = WorkOrderEvent.objects.filter(order=order, action="note").get()
+    assert "大文件.zip" in note.note
+    assert note.actor == agent_a
+
+
+@pytest.mark.django_db
+def test_a_missing_or_tampered_file_is_a_404_not_a_read_elsewhere(
+    org, agent_a, types, data_dir, tmp_path
+):
+    order = take_in(agent_a, types, org)
+    kept = attachment_store(order=order, name="a.txt", content_type="text/plain", data=b"a")
+    (tmp_path / "secret").write_bytes(b"secret")
+    type(kept).objects.filter(pk=kept.pk).update(path="../secret")
+
+    url = f"/api/v1/work-orders/{order.pk}/attachments/{kept.pk}/"
+    assert api(agent_a).get(url).status_code == 404
