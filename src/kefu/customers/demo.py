@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from kefu.customers import demo_data
 from kefu.customers.importing import ImportResult, ProgressFn, customers_import_rows
 from kefu.org.demo import demo_geography
@@ -35,6 +39,7 @@ def demo_customers_create(
     *, count: int, seed: int, progress: ProgressFn | None = None
 ) -> ImportResult:
     """Add `count` deterministic demo customers; their numbers are assigned on insert."""
-    return customers_import_rows(
-        demo=(count, seed, demo_places()), progress=progress, note=f"demo seed {seed}"
-    )
+    # The note is stored with the history entry: written in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("Demo data (seed %(seed)s)") % {"seed": seed}
+    return customers_import_rows(demo=(count, seed, demo_places()), progress=progress, note=note)
