@@ -71,18 +71,8 @@ def countdown(order: WorkOrder, *, now: dt.datetime | None = None) -> list[dict[
         if clock.due_at is not None and not paused:
             remaining = int((clock.due_at - now).total_seconds())
         out.append(
-            {
-                "id": clock.pk,
-                "kind": clock.kind,
-                "kind_display": str(ClockKind(clock.kind).label),
-                "state": clock.state,
-                "state_display": str(ClockState(clock.state).label),
-                "due_at": clock.due_at,
-                "warn_at": clock.warn_at,
-                "paused": paused,
-                "remaining_seconds": remaining,
-                "provisional": clock.provisional,
-            }
+            _clock_row(clock, paused=paused, remaining_seconds=remaining)
+            | {"provisional": clock.provisional}
         )
     return out
 
@@ -97,18 +87,8 @@ def clocks_finished(order: WorkOrder) -> list[dict[str, Any]]:
     )
     for clock in finished:
         out.append(
-            {
-                "id": clock.pk,
-                "kind": clock.kind,
-                "kind_display": str(ClockKind(clock.kind).label),
-                "state": clock.state,
-                "state_display": str(ClockState(clock.state).label),
-                "due_at": clock.due_at,
-                "warn_at": clock.warn_at,
-                "paused": False,
-                "remaining_seconds": None,
-                "stopped_at": clock.stopped_at,
-            }
+            _clock_row(clock, paused=False, remaining_seconds=None)
+            | {"stopped_at": clock.stopped_at}
         )
     return out
 
@@ -266,3 +246,18 @@ class Ladder:
             return None, []
         unit_id = staffed[index]
         return self._units.get(unit_id), self._supervisors[unit_id]
+
+
+def _clock_row(clock: SlaClock, *, paused: bool, remaining_seconds: int | None) -> dict[str, Any]:
+    """One clock as the order page and the API show it."""
+    return {
+        "id": clock.pk,
+        "kind": clock.kind,
+        "kind_display": str(ClockKind(clock.kind).label),
+        "state": clock.state,
+        "state_display": str(ClockState(clock.state).label),
+        "due_at": clock.due_at,
+        "warn_at": clock.warn_at,
+        "paused": paused,
+        "remaining_seconds": remaining_seconds,
+    }
