@@ -341,7 +341,7 @@ def worker(db_url: str | None, data_dir: str, orders: int, due: int) -> dict:
     from django.utils import timezone
 
     from kefu.notify.models import Message
-    from kefu.sla.services import sla_monitor_pass
+    from kefu.sla.monitor import sla_monitor_pass
     from kefu.workorders.models import WorkOrderEvent
 
     units, users = _org()

@@ -189,3 +189,23 @@ def test_a_complaint_resolved_at_intake_carries_its_cause_and_verdict(
         201,
     )
     assert body["status"] == "replied" and body["justified"] is True  # answered on the line
+
+
+def test_an_sla_escalation_makes_an_open_edit_stale(client_for, agent_a, customer_a, supervisor_a):
+    """The monitor escalating the order bumps its version: an edit prepared before the
+    escalation gets 409, not a silent overwrite of what it did not see."""
+    from datetime import timedelta
+
+    from kefu.sla.monitor import sla_monitor_pass
+
+    client = client_for(agent_a)
+    order = _ok(_create(client, customer_a, order_type="complaint"), 201)
+    counts = sla_monitor_pass(now=INTAKE + timedelta(days=30))
+    assert counts.get("escalated", 0) >= 1
+    escalated = WorkOrder.objects.get(pk=order["id"])
+    assert escalated.escalation_level >= 1 and escalated.version > order["version"]
+    stale = client.patch(
+        f"{URL}{order['id']}/", {"version": order["version"], "title": "改"}, format="json"
+    )
+    assert stale.status_code == 409, stale.content.decode()
+    assert WorkOrder.objects.get(pk=order["id"]).title == escalated.title

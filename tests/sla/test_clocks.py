@@ -184,7 +184,7 @@ def test_reopening_starts_a_fresh_resolution_clock(clock, take_in, agent_a, supe
 
 def test_editing_a_policy_does_not_move_a_running_clock(clock, take_in, admin_user):
     from kefu.sla.models import SlaPolicy
-    from kefu.sla.services import sla_policy_update
+    from kefu.sla.policies import sla_policy_update
 
     order = take_in("complaint")
     policy = SlaPolicy.objects.get(code="complaint")
@@ -205,7 +205,7 @@ def test_the_summary_kept_by_actions_is_what_the_monitors_bulk_sync_computes(
     """Actions keep due_at/sla_state from the clocks in hand, the monitor re-reads the live
     clocks of many orders at once: the lists' 预警/超时 queues must not depend on which one
     wrote last."""
-    from kefu.sla.services import sync_orders
+    from kefu.sla.clocks import sync_orders
     from kefu.workorders.models import WorkOrder
 
     def stored(order):

@@ -4,8 +4,8 @@ from their own start, and a breach the new limit does not support is taken back.
 from __future__ import annotations
 
 from kefu.sla.models import ClockKind, ClockState
+from kefu.sla.monitor import sla_monitor_pass
 from kefu.sla.selectors import clocks_for
-from kefu.sla.services import sla_monitor_pass
 from kefu.workorders.services import work_order_correct
 from tests.sla.conftest import local
 

@@ -5,7 +5,7 @@ resolution breach 处理时限. And the owner's notifications of one order fold.
 from __future__ import annotations
 
 from kefu.notify.models import Message
-from kefu.sla.services import sla_monitor_pass
+from kefu.sla.monitor import sla_monitor_pass
 from kefu.workorders.services import work_order_act
 
 

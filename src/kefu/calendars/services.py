@@ -44,7 +44,7 @@ def calendar_import(*, path: str | Path, source: str = "") -> dict[int, int]:
     that were provisional (暂定) for want of these years are recomputed in the same
     transaction. Returns {year: number of days}.
     """
-    from kefu.sla.services import sla_recompute_provisional  # sla builds on calendars
+    from kefu.sla.clocks import sla_recompute_provisional  # sla builds on calendars
 
     try:
         rows = list(read_rows(path))

@@ -25,10 +25,9 @@ from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.outages import selectors
 from kefu.outages.models import ComplaintBatchAlert, Outage, OutageLink, OutageStatus
-from kefu.outages.signals import outage_restored
 from kefu.workorders.models import BusinessLine, WorkOrder
 from kefu.workorders.services import capacities, work_order_act
-from kefu.workorders.transitions import OPEN, Who
+from kefu.workorders.transitions import OPEN, Action, Who
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -314,7 +313,7 @@ def outage_link_order(*, actor, outage: Outage, order: WorkOrder) -> OutageLink:
         "Linked to mass outage “%(title)s”. Cause: %(cause)s. Expected restore: %(eta)s. "
         "Tell the customer the cause and the expected restore time."
     ) % {"title": outage.title, "cause": outage.cause, "eta": _local(outage.expected_restore_at)}
-    work_order_act(actor=actor, order=order, action="note", data={"note": note})
+    work_order_act(actor=actor, order=order, action=Action.NOTE, data={"note": note})
     phone = _customer_phone(order)
     if phone:
         notify(
@@ -356,8 +355,8 @@ def _open_links(outage: Outage):
 
 
 def _resolve_linked(outage: Outage, links) -> list[WorkOrder]:
-    """Resolve the linked orders as the system, a callback note on each that needs one;
-    then tell the `outage_restored` receivers."""
+    """Resolve the linked orders as the system, a callback note on each that needs one
+    (each resolve runs the work-order pipeline, whose callback step takes it from there)."""
     text = _("Mass outage “%(title)s” restored: %(resolution)s") % {
         "title": outage.title,
         "resolution": outage.restore_note,
@@ -366,15 +365,13 @@ def _resolve_linked(outage: Outage, links) -> list[WorkOrder]:
     resolved: list[WorkOrder] = []
     for link in links:
         order = work_order_act(
-            actor=None, order=link.work_order, action="resolve", data={"resolution": text}
+            actor=None, order=link.work_order, action=Action.RESOLVE, data={"resolution": text}
         )
         if link.work_order.order_type.needs_callback:
             order = work_order_act(
-                actor=None, order=order, action="note", data={"note": callback_note}
+                actor=None, order=order, action=Action.NOTE, data={"note": callback_note}
             )
         resolved.append(order)
-    if resolved:
-        outage_restored.send(sender=Outage, outage=outage, orders=resolved)
     return resolved
 
 
@@ -403,8 +400,7 @@ def outage_restore(
     """The outage is over: every linked open order is resolved by the system, in bulk.
 
     Each resolved order that needs a callback gets a "callback due" note: its state
-    (resolved) is what the callback queue works from, and `outage_restored` (sent with
-    the orders, in the transaction that resolves them) is the hook for the callback app.
+    (resolved) is what the callback queue works from.
     Up to RESTORE_INLINE orders are resolved here; more are queued for
     `outage_resolve_linked`, which the task queue runs once this commits.
     """

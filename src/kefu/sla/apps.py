@@ -9,18 +9,6 @@ def _seed(sender, **kwargs):
     sla_seed()
 
 
-def _on_order_changed(sender, order, event, **kwargs):
-    from kefu.sla.services import clocks_on_order_event
-
-    clocks_on_order_event(order=order, event=event)
-
-
-def _on_order_taking_in(sender, order, **kwargs):
-    from kefu.sla.services import clocks_before_intake
-
-    clocks_before_intake(order=order)
-
-
 class SlaConfig(AppConfig):
     name = "kefu.sla"
     label = "sla"
@@ -28,12 +16,7 @@ class SlaConfig(AppConfig):
 
     def ready(self):
         from kefu.sla import checks  # noqa: F401  (registers the calendar-year check)
-        from kefu.workorders.signals import order_changed, order_taking_in
 
-        # The work-order services send order_changed inside every action's transaction;
-        # the clocks move with the action (start, stop, pause, resume) or not at all.
-        order_changed.connect(_on_order_changed, dispatch_uid="kefu.sla.clocks")
-        order_taking_in.connect(_on_order_taking_in, dispatch_uid="kefu.sla.intake")
         # post_migrate rather than a data migration: a test database flushed between
         # transactional tests gets the defaults back, and admin edits are never touched.
         post_migrate.connect(_seed, sender=self, dispatch_uid="kefu.sla.seed")

@@ -188,8 +188,8 @@ CALENDAR_MISSING_TEMPLATE = (
 
 def sla_seed() -> None:
     from kefu.notify.models import NotificationTemplate
+    from kefu.sla.clocks import CALENDAR_MISSING_TEMPLATE as TEMPLATE_CODE
     from kefu.sla.models import SlaPolicy
-    from kefu.sla.services import CALENDAR_MISSING_TEMPLATE as TEMPLATE_CODE
     from kefu.workorders.models import BusinessLine, WorkOrderType
 
     types = {t.code: t for t in WorkOrderType.objects.all()}

@@ -1049,12 +1049,14 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         data = _parse(WorkOrderCreateSerializer(data=request.data))
-        with services.events_written() as timeline:
-            order = services.work_order_create(
-                actor=request.user, **_create_arguments(request.user, data)
-            )
+        intake = services.work_order_take_in(
+            actor=request.user, **_create_arguments(request.user, data)
+        )
         return self._render(
-            order, status_code=status.HTTP_201_CREATED, just_created=True, timeline=timeline
+            intake.order,
+            status_code=status.HTTP_201_CREATED,
+            just_created=True,
+            timeline=intake.events,
         )
 
     @extend_schema(

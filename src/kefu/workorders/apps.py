@@ -16,7 +16,3 @@ class WorkOrdersConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_seed, sender=self, dispatch_uid="kefu.workorders.seed")
-        from kefu.workorders.notifications import on_order_changed
-        from kefu.workorders.signals import order_changed
-
-        order_changed.connect(on_order_changed, dispatch_uid="kefu.workorders.notify")

@@ -8,17 +8,16 @@
 
 Escalated complaints 越级投诉 (`is_escalated`, from the source) and first-contact
 resolution are set by the work-order services themselves. The numbers live in
-kefu.outages.models.IncidentSettings (admin-editable). `on_order_taking_in` (before the
-order's INSERT) and `on_order_changed` run inside the create transaction (connected by
-kefu.outages' AppConfig.ready): the order, its flags, the alert and the notifications
-commit or roll back together.
+kefu.outages.models.IncidentSettings (admin-editable). `repeat_of` (before the order's
+INSERT) and `batch_check` (after it) are steps of the intake pipeline
+(kefu.workorders.pipeline), inside the create transaction: the order, its flags, the
+alert and the notifications commit or roll back together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -29,29 +28,27 @@ from kefu.notify.services import notify
 from kefu.org.models import DataScope, OrgLevel, OrgUnit, RoleAssignment
 from kefu.outages.models import ComplaintBatchAlert, IncidentSettings
 from kefu.outages.selectors import ancestor_paths
-from kefu.workorders.models import Category, Status, WorkOrder, WorkOrderEvent
+from kefu.workorders.models import Category, Status, WorkOrder
 
 # A merged duplicate or a complaint entered by mistake is cancelled: it is not a second
 # complaint of the customer, nor one more of a batch.
 _NOT_COUNTED = (Status.CANCELLED,)
 
 
-def on_order_taking_in(sender, order: WorkOrder, event_data: dict[str, Any], **kwargs) -> None:
-    """A repeat complaint is flagged in its INSERT, and its create event names the earlier
-    complaint, so the timeline says which one this repeats."""
+def repeat_of(order: WorkOrder) -> WorkOrder | None:
+    """Before a new complaint's INSERT: the earlier complaint it repeats, if any (the
+    pipeline flags it and names the earlier one in the create event)."""
     if not order.is_complaint:
-        return
+        return None
     config = IncidentSettings.current()
-    earlier = previous_complaint(order, days=config.repeat_window_days, at=timezone.now())
-    if earlier is not None:
-        order.is_repeat = True
-        event_data["repeat_of"] = earlier.number
+    return previous_complaint(order, days=config.repeat_window_days, at=timezone.now())
 
 
-def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) -> None:
-    if event.action != "create" or not order.is_complaint or order.category_id is None:
-        return
-    complaint_batch_check(order=order, config=IncidentSettings.current())
+def batch_check(order: WorkOrder) -> ComplaintBatchAlert | None:
+    """After a new complaint's INSERT: the batch alert it raises, if any."""
+    if not order.is_complaint or order.category_id is None:
+        return None
+    return complaint_batch_check(order=order, config=IncidentSettings.current())
 
 
 # --- repeat complaints ---------------------------------------------------------------------

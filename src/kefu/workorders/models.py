@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kefu.org.models import OrgUnit
-from kefu.workorders.transitions import State
+from kefu.workorders.transitions import Action, State
 
 
 class Status(models.TextChoices):
@@ -21,6 +21,15 @@ class Status(models.TextChoices):
     RETURNED = State.RETURNED, _("Returned")  # 退单
     CANCELLED = State.CANCELLED, _("Cancelled")  # 已撤销
     REOPENED = State.REOPENED, _("Reopened")  # 重新打开
+
+
+class SlaState(models.TextChoices):
+    """An order's time-limit state, the worst of its live clocks' (kept by kefu.sla)."""
+
+    ON_TIME = "", _("On time")  # 正常
+    WARNING = "warning", _("Warning")  # 预警
+    BREACHED = "breached", _("Overdue")  # 超时
+    ERROR = "error", _("No calendar")  # 日历缺失
 
 
 class Channel(models.TextChoices):
@@ -360,7 +369,9 @@ class WorkOrder(models.Model):
 
     # Time limits: the earliest running deadline, kept here by the SLA app for lists.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
-    sla_state = models.CharField(_("time-limit state"), max_length=10, blank=True, default="")
+    sla_state = models.CharField(
+        _("time-limit state"), max_length=10, blank=True, default="", choices=SlaState.choices
+    )
     # due_at is provisional (暂定): a calendar year it runs into has no holiday data yet, so
     # it was counted on weekends only; recomputed when the year is imported.
     due_provisional = models.BooleanField(_("due time provisional"), default=False)
@@ -439,7 +450,7 @@ class WorkOrderEvent(models.Model):
         related_name="events",
         db_index=False,  # led by wo_event_order
     )
-    action = models.CharField(_("action"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

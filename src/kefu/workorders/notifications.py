@@ -16,15 +16,18 @@ from django.utils import timezone
 
 from kefu.notify.services import notify, notify_folded
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
-from kefu.workorders.services import action_label
+from kefu.workorders.transitions import Action, action_label
 
 _TO_HANDLER = {
-    "dispatch": "wo_assigned",
-    "transfer": "wo_assigned",
-    "hand_back": "wo_assigned",
-    "urge": "wo_urged",
-    "supervise": "wo_supervised",
+    Action.DISPATCH: "wo_assigned",
+    Action.TRANSFER: "wo_assigned",
+    Action.HAND_BACK: "wo_assigned",
+    Action.URGE: "wo_urged",
+    Action.SUPERVISE: "wo_supervised",
 }
+
+
+_ASSIGNING = (Action.DISPATCH, Action.TRANSFER, Action.HAND_BACK)
 
 
 def _due_by_clock(order: WorkOrder) -> dict:
@@ -101,10 +104,11 @@ def order_link(order: WorkOrder) -> dict:
     return {"order": order.pk, "url": reverse("workorders:workorder_detail", args=[order.number])}
 
 
-def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) -> None:
+def order_event_notify(order: WorkOrder, event: WorkOrderEvent) -> None:
+    """The pipeline's notifications step, after every action and at intake."""
     context = None
     owner = order.owner
-    if event.action != "create" and owner is not None and event.actor_id != owner.pk:
+    if event.action != Action.CREATE and owner is not None and event.actor_id != owner.pk:
         context = _context(order, event)
         notify_folded(
             template="wo_changed",
@@ -115,13 +119,13 @@ def on_order_changed(sender, order: WorkOrder, event: WorkOrderEvent, **kwargs) 
             payload=order_link(order),
         )
     template = _TO_HANDLER.get(event.action)
-    if event.action == "note" and (event.data or {}).get("from_customer"):
+    if event.action == Action.NOTE and (event.data or {}).get("from_customer"):
         template = "wo_customer_message"
     if template is None:
         return
     recipients = [order.handler] if order.handler_id else _unit_handlers(order)
     recipients = [u for u in recipients if u.pk != event.actor_id]
-    if event.action in ("dispatch", "transfer", "hand_back") and not order.handler_id:
+    if event.action in _ASSIGNING and not order.handler_id:
         return  # a unit queue: the unit's people see it in their queue, nobody is paged
     if recipients:
         notify(

@@ -1,22 +1,21 @@
 """Every write to work orders. Keyword-only, one transaction each.
 
-`work_order_create` takes an order in; `work_order_act` performs one lifecycle action on it.
-Which action is possible from which state, for whom, is decided by `transitions.TABLE`;
-this module checks the input each action needs and records it. Every action writes one
-WorkOrderEvent and sends `order_changed` in the same transaction. `actor=None` is the
-system (routing, the SLA monitor, outage restore).
+`work_order_take_in` (and `work_order_create`) takes an order in; `work_order_act`
+performs one lifecycle action on it. Which action is possible from which state, for whom,
+is decided by `transitions.TABLE`; this module checks the input each action needs and
+records it. Every action writes one WorkOrderEvent, then runs the pipeline's steps
+(`kefu.workorders.pipeline`: time limits, complaint intelligence, notifications) in the
+same transaction. `actor=None` is the system (routing, the SLA monitor, outage restore).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +24,7 @@ from kefu.core.errors import Conflict, KefuError, NotFound, PermissionDenied, Va
 from kefu.org.actor import actor_context
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
-from kefu.workorders import routing
+from kefu.workorders import pipeline, routing
 from kefu.workorders.models import (
     BusinessLine,
     Category,
@@ -38,13 +37,14 @@ from kefu.workorders.models import (
     WorkOrderEvent,
     WorkOrderType,
 )
-from kefu.workorders.signals import order_changed, order_taking_in
 from kefu.workorders.transitions import (
     ACTIONS,
     OPEN,
+    Action,
     ActionNotAllowed,
     State,
     Who,
+    action_label,
     next_state,
 )
 
@@ -184,7 +184,7 @@ def _choice(value: Any, field: str, choices) -> str:
 
 
 def _event(order: WorkOrder, *, actor, action: str, from_status: str, note="", data=None):
-    event = WorkOrderEvent.objects.create(
+    return WorkOrderEvent.objects.create(
         order=order,
         action=action,
         actor=actor,
@@ -194,34 +194,6 @@ def _event(order: WorkOrder, *, actor, action: str, from_status: str, note="", d
         note=note,
         data=data or {},
     )
-    order_changed.send(sender=WorkOrder, order=order, event=event)
-    return event
-
-
-_written_events: ContextVar[list[WorkOrderEvent] | None] = ContextVar(
-    "kefu_written_events", default=None
-)
-
-
-@contextmanager
-def events_written() -> Iterator[list[WorkOrderEvent]]:
-    """The timeline events saved inside the block, in the order they were written,
-    whoever wrote them (the services, the SLA and complaint receivers). A create shows
-    them as the new order's timeline instead of reading them back."""
-    token = _written_events.set([])
-    try:
-        yield _written_events.get()
-    finally:
-        _written_events.reset(token)
-
-
-def _collect_event(sender, instance: WorkOrderEvent, created: bool, **kwargs) -> None:
-    written = _written_events.get()
-    if created and written is not None:
-        written.append(instance)
-
-
-post_save.connect(_collect_event, sender=WorkOrderEvent, dispatch_uid="workorders.collect_event")
 
 
 # --- intake ----------------------------------------------------------------------------
@@ -245,8 +217,23 @@ def _reserve_id() -> int | None:
         return cursor.fetchone()[0]
 
 
+@dataclass
+class Intake:
+    """A new order, as the intake left it, and every timeline event its intake wrote, in
+    order (the create, then any dispatch, resolution and reply, and notes of the steps):
+    a create shows them as the new order's timeline without reading them back."""
+
+    order: WorkOrder
+    events: list[WorkOrderEvent] = dataclasses.field(default_factory=list)
+
+
+def work_order_create(**arguments) -> WorkOrder:
+    """`work_order_take_in`, for callers that need only the order."""
+    return work_order_take_in(**arguments).order
+
+
 @transaction.atomic
-def work_order_create(
+def work_order_take_in(
     *,
     actor,
     order_type: WorkOrderType,
@@ -263,7 +250,7 @@ def work_order_create(
     area_unit: OrgUnit | None = None,
     resolve_at_intake: str = "",
     resolve_details: dict[str, Any] | None = None,
-) -> WorkOrder:
+) -> Intake:
     """Take an order in. The accepting agent becomes its owner of record (首问负责制).
 
     Unless it is resolved on the spot (`resolve_at_intake`: resolved and replied to at
@@ -311,36 +298,34 @@ def work_order_create(
         is_escalated=order_type.is_complaint and source != ComplaintSource.DIRECT,
         is_difficult=is_difficult,
     )
-    event_data: dict[str, Any] = {}
-    order_taking_in.send(sender=WorkOrder, order=order, event_data=event_data)
+    plan = pipeline.intake_prepare(order)
     order.save(force_insert=True)
     if pk is None:
         order.number = _number_for(order.pk, today)
         WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
-    _event(order, actor=actor, action="create", from_status="", data=event_data)
+    created = _event(order, actor=actor, action=Action.CREATE, from_status="", data=plan.event_data)
+    intake = Intake(order, [created, *pipeline.intake_done(order, created, plan)])
     if resolve_at_intake:
         data = {**(resolve_details or {}), "resolution": resolve_at_intake}
-        order = work_order_act(actor=actor, order=order, action="resolve", data=data)
-        if not order.first_contact_resolution:  # the system has nobody on the line
-            return order
+        _act_into(intake, actor=actor, action=Action.RESOLVE, data=data)
+        if not intake.order.first_contact_resolution:  # the system has nobody on the line
+            return intake
         # The caller heard the answer on the line: that was the reply (回复). Recorded as
         # such, so the order does not wait for (or send) a reply it already had.
-        return work_order_act(
-            actor=actor,
-            order=order,
-            action="reply",
-            data={"reply": order.resolution, "at_intake": True},
-        )
+        data = {"reply": intake.order.resolution, "at_intake": True}
+        _act_into(intake, actor=actor, action=Action.REPLY, data=data)
+        return intake
     rule = routing.match_rule(order)
     if rule is not None:
         handler = routing.pick_handler(rule.target_unit, rule.assignment, rule.skill)
-        order = work_order_act(
-            actor=None,
-            order=order,
-            action="dispatch",
-            data={"unit": rule.target_unit.pk, "handler": handler, "rule": rule},
-        )
-    return order
+        data = {"unit": rule.target_unit.pk, "handler": handler, "rule": rule}
+        _act_into(intake, actor=None, action=Action.DISPATCH, data=data)
+    return intake
+
+
+def _act_into(intake: Intake, *, actor, action: str, data: dict[str, Any]) -> None:
+    intake.order, events = _act(actor=actor, order=intake.order, action=action, data=data)
+    intake.events.extend(events)
 
 
 # --- lifecycle actions -----------------------------------------------------------------
@@ -427,7 +412,7 @@ def _do_resolve(order, actor, data):
         order.responsible_person = _text(data, "responsible_person", required=False, max_length=50)
     # Resolved by the agent at intake; a restore by the system is no first-contact resolution.
     at_intake = actor is not None and order.status == State.ACCEPTED and not order.dispatched_at
-    reopened = order.events.filter(action="reopen").exists()
+    reopened = order.events.filter(action=Action.REOPEN).exists()
     order.first_contact_resolution = at_intake and not reopened
     order.first_contact_at = order.first_contact_at or now
     order.resolution, order.resolved_at = resolution, now
@@ -522,7 +507,7 @@ def _do_merge(order, actor, data):
     order.merged_into = target
     WorkOrderEvent.objects.create(
         order=target,
-        action="note",
+        action=Action.NOTE,
         actor=actor,
         actor_unit=actor_unit(actor),
         from_status=target.status,
@@ -571,27 +556,27 @@ def _do_co_handle_done(order, actor, data):
 
 
 _HANDLERS = {
-    "dispatch": _do_dispatch,
-    "accept": _do_accept,
-    "transfer": _do_transfer,
-    "return": _do_return,
-    "suspend": _do_suspend,
-    "resume": _do_resume,
-    "contact": _do_contact,
-    "note": _do_note,
-    "resolve": _do_resolve,
-    "reply": _do_reply,
-    "close": _do_close,
-    "cancel": _do_cancel,
-    "urge": _do_urge,
-    "supervise": _do_supervise,
-    "escalate": _do_escalate,
-    "reopen": _do_reopen,
-    "merge": _do_merge,
-    "link": _do_link,
-    "co_handle": _do_co_handle,
-    "co_handle_done": _do_co_handle_done,
-    "hand_back": _do_hand_back,
+    Action.DISPATCH: _do_dispatch,
+    Action.ACCEPT: _do_accept,
+    Action.TRANSFER: _do_transfer,
+    Action.RETURN: _do_return,
+    Action.SUSPEND: _do_suspend,
+    Action.RESUME: _do_resume,
+    Action.CONTACT: _do_contact,
+    Action.NOTE: _do_note,
+    Action.RESOLVE: _do_resolve,
+    Action.REPLY: _do_reply,
+    Action.CLOSE: _do_close,
+    Action.CANCEL: _do_cancel,
+    Action.URGE: _do_urge,
+    Action.SUPERVISE: _do_supervise,
+    Action.ESCALATE: _do_escalate,
+    Action.REOPEN: _do_reopen,
+    Action.MERGE: _do_merge,
+    Action.LINK: _do_link,
+    Action.CO_HANDLE: _do_co_handle,
+    Action.CO_HANDLE_DONE: _do_co_handle_done,
+    Action.HAND_BACK: _do_hand_back,
 }
 
 
@@ -615,6 +600,20 @@ def work_order_act(
     data: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
+    """Perform one lifecycle action (see `_act`); returns the order."""
+    return _act(
+        actor=actor, order=order, action=action, data=data, expected_version=expected_version
+    )[0]
+
+
+def _act(
+    *,
+    actor,
+    order: WorkOrder,
+    action: str,
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> tuple[WorkOrder, list[WorkOrderEvent]]:
     """Perform one lifecycle action. Concurrent actions on one order serialise on a row
     lock; with `expected_version` a stale caller gets 409 instead of acting on news it
     has not seen. An action name that names no action is NotFound (404), like a page
@@ -637,42 +636,18 @@ def work_order_act(
             extra={"action": action, "status": order.status, "allowed": exc.allowed},
         ) from None
     note, info = _HANDLERS[action](order, actor, data or {})
+    return _record(order, actor=actor, action=action, to=target, note=note, data=info)
+
+
+def _record(order: WorkOrder, *, actor, action: str, to: State, note: str, data: dict):
+    """Save the acted-on order in its new state, write its event, run the pipeline's steps;
+    returns the order and the events written."""
     from_status = order.status
-    order.status = target
+    order.status = to
     order.version += 1
     order.save()
-    _event(order, actor=actor, action=action, from_status=from_status, note=note, data=info)
-    return order
-
-
-ACTION_LABELS = {
-    "create": gettext_lazy("Accept"),  # 受理
-    "dispatch": gettext_lazy("Dispatch"),  # 派单
-    "accept": gettext_lazy("Take on"),  # 接单
-    "transfer": gettext_lazy("Transfer"),  # 转派
-    "return": gettext_lazy("Return"),  # 退单
-    "suspend": gettext_lazy("Suspend"),  # 挂起
-    "resume": gettext_lazy("Resume"),  # 恢复
-    "contact": gettext_lazy("Contact customer"),  # 联系客户
-    "note": gettext_lazy("Add note"),  # 备注
-    "resolve": gettext_lazy("Resolve"),  # 处理完成
-    "reply": gettext_lazy("Reply to customer"),  # 回复客户
-    "close": gettext_lazy("Close"),  # 归档
-    "cancel": gettext_lazy("Cancel"),  # 撤销
-    "urge": gettext_lazy("Urge"),  # 催办
-    "supervise": gettext_lazy("Supervise"),  # 督办
-    "escalate": gettext_lazy("Escalate"),  # 升级
-    "reopen": gettext_lazy("Reopen"),  # 重新打开
-    "merge": gettext_lazy("Merge duplicate"),  # 合并
-    "link": gettext_lazy("Link order"),  # 关联
-    "co_handle": gettext_lazy("Invite co-handling"),  # 协办
-    "co_handle_done": gettext_lazy("Record co-handling part"),  # 协办完成
-    "hand_back": gettext_lazy("Hand back for leave"),  # 休假交接
-}
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    event = _event(order, actor=actor, action=action, from_status=from_status, note=note, data=data)
+    return order, [event, *pipeline.action_done(order, event)]
 
 
 @transaction.atomic
@@ -708,14 +683,10 @@ def work_orders_hand_back(*, actor, user, hand_to=None) -> list[WorkOrder]:
         if hand_to is not None and unit_id is not None and unit_id not in handlers:
             handlers[unit_id] = routing.handlers_in(order.handling_unit)
         to = hand_to if hand_to is not None and hand_to.pk in handlers.get(unit_id, []) else None
-        target = next_state(order.status, "hand_back", {Who.SYSTEM})
+        target = next_state(order.status, Action.HAND_BACK, {Who.SYSTEM})
         _note, info = _do_hand_back(order, actor, {"handler": to})
-        from_status = order.status
-        order.status = target
-        order.version += 1
-        order.save()
-        _event(
-            order, actor=actor, action="hand_back", from_status=from_status, note=note, data=info
+        order, _events = _record(
+            order, actor=actor, action=Action.HAND_BACK, to=target, note=note, data=info
         )
         handed.append(order)
     return handed
@@ -723,7 +694,6 @@ def work_orders_hand_back(*, actor, user, hand_to=None) -> list[WorkOrder]:
 
 # --- corrections after intake ------------------------------------------------------------
 
-ACTION_LABELS["correct"] = gettext_lazy("Correct")  # 更正
 CORRECTABLE = ("order_type", "business_line", "customer", "title", "description")
 _CORRECTORS = frozenset({Who.OWNER, Who.DISPATCHER, Who.SUPERVISOR})
 _CORRECTION_LABELS = {
@@ -812,16 +782,13 @@ def work_order_correct(
     order.version += 1
     order.save()
     note = "\n".join(f"{_CORRECTION_LABELS[f]}: {d['from']} → {d['to']}" for f, d in diff.items())
-    _event(
+    event = _event(
         order,
         actor=actor,
-        action="correct",
+        action=Action.CORRECT,
         from_status=order.status,
         note=note,
         data={"changes": diff},
     )
-    if {"order_type", "business_line", "customer"} & set(diff):
-        from kefu.sla.services import clocks_on_correction
-
-        clocks_on_correction(order=order)
+    pipeline.correction_done(order, event, fields=set(diff))
     return order

@@ -1,15 +1,48 @@
 """The work-order lifecycle in one table: which action moves which state where, and who may.
 
-Pure: no Django. The services compute the actor's *capacities* on one order (owner of
-record, handler, member of the handling unit, dispatcher, supervisor …) and ask this module
-what follows. Every state × action pair is in TABLE or deliberately absent; absent means
-"not allowed from here" and the caller reports `allowed_actions()` to the user.
+Pure: no database (Django only for the actions' translated labels). The services compute
+the actor's *capacities* on one order (owner of record, handler, member of the handling
+unit, dispatcher, supervisor …) and ask this module what follows. Every state × action
+pair is in TABLE or deliberately absent; absent means "not allowed from here" and the
+caller reports `allowed_actions()` to the user.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(TextChoices):
+    """Everything that can happen to an order, as its timeline records it: the lifecycle
+    actions of TABLE, intake and corrections. Members are strings ("dispatch")."""
+
+    CREATE = "create", _("Accept")  # 受理
+    DISPATCH = "dispatch", _("Dispatch")  # 派单
+    ACCEPT = "accept", _("Take on")  # 接单
+    TRANSFER = "transfer", _("Transfer")  # 转派
+    RETURN = "return", _("Return")  # 退单
+    SUSPEND = "suspend", _("Suspend")  # 挂起
+    RESUME = "resume", _("Resume")  # 恢复
+    CONTACT = "contact", _("Contact customer")  # 联系客户
+    NOTE = "note", _("Add note")  # 备注
+    RESOLVE = "resolve", _("Resolve")  # 处理完成
+    REPLY = "reply", _("Reply to customer")  # 回复客户
+    CLOSE = "close", _("Close")  # 归档
+    CANCEL = "cancel", _("Cancel")  # 撤销
+    URGE = "urge", _("Urge")  # 催办
+    SUPERVISE = "supervise", _("Supervise")  # 督办
+    ESCALATE = "escalate", _("Escalate")  # 升级
+    REOPEN = "reopen", _("Reopen")  # 重新打开
+    MERGE = "merge", _("Merge duplicate")  # 合并
+    LINK = "link", _("Link order")  # 关联
+    CO_HANDLE = "co_handle", _("Invite co-handling")  # 协办
+    CO_HANDLE_DONE = "co_handle_done", _("Record co-handling part")  # 协办完成
+    HAND_BACK = "hand_back", _("Hand back for leave")  # 休假交接
+    CORRECT = "correct", _("Correct")  # 更正
 
 
 class State(StrEnum):
@@ -80,20 +113,20 @@ def _stay(states) -> dict[State, None]:
     return dict.fromkeys(states, STAY)
 
 
-TABLE: dict[str, Rule] = {
+TABLE: dict[Action, Rule] = {
     # 派单: from the dispatch queue to a handling unit.
-    "dispatch": Rule(dict.fromkeys(WAITING_DISPATCH, State.DISPATCHED), _MANAGERS),
+    Action.DISPATCH: Rule(dict.fromkeys(WAITING_DISPATCH, State.DISPATCHED), _MANAGERS),
     # 接单: the handling unit takes it on.
-    "accept": Rule({State.DISPATCHED: State.IN_PROGRESS}, _WORKERS),
+    Action.ACCEPT: Rule({State.DISPATCHED: State.IN_PROGRESS}, _WORKERS),
     # 转派: to another unit, with a reason.
-    "transfer": Rule(dict.fromkeys(WORKING, State.DISPATCHED), _WORKERS | _MANAGERS),
+    Action.TRANSFER: Rule(dict.fromkeys(WORKING, State.DISPATCHED), _WORKERS | _MANAGERS),
     # 退单: back to the dispatching side, with a reason.
-    "return": Rule(dict.fromkeys(WORKING, State.RETURNED), _WORKERS),
+    Action.RETURN: Rule(dict.fromkeys(WORKING, State.RETURNED), _WORKERS),
     # 挂起 / 恢复: the clocks pause while suspended.
-    "suspend": Rule({State.IN_PROGRESS: State.SUSPENDED}, _WORKERS | {_S}),
-    "resume": Rule({State.SUSPENDED: State.IN_PROGRESS}, _WORKERS | {_S, _SYS}),
+    Action.SUSPEND: Rule({State.IN_PROGRESS: State.SUSPENDED}, _WORKERS | {_S}),
+    Action.RESUME: Rule({State.SUSPENDED: State.IN_PROGRESS}, _WORKERS | {_S, _SYS}),
     # 联系客户: records first contact; a dispatched order is thereby taken on.
-    "contact": Rule(
+    Action.CONTACT: Rule(
         {
             State.ACCEPTED: STAY,
             State.DISPATCHED: State.IN_PROGRESS,
@@ -104,39 +137,46 @@ TABLE: dict[str, Rule] = {
         _WORKERS | {_O},
     ),
     # 备注: anyone who can see the order, at any time.
-    "note": Rule(_stay(ALL), frozenset({_V})),
+    Action.NOTE: Rule(_stay(ALL), frozenset({_V})),
     # 处理完成: by the handler; by the owner only at intake (first-contact resolution);
     # by the system from any open state when a mass outage is restored (bulk resolve).
-    "resolve": Rule(
+    Action.RESOLVE: Rule(
         dict.fromkeys(OPEN, State.RESOLVED),
         _WORKERS | {_O, _SYS},
         who_from=dict.fromkeys(OPEN - {State.ACCEPTED, State.IN_PROGRESS}, frozenset({_SYS})),
     ),
     # 回复客户: the control side answers the customer.
-    "reply": Rule({State.RESOLVED: State.REPLIED}, frozenset({_O, _D, _S})),
+    Action.REPLY: Rule({State.RESOLVED: State.REPLIED}, frozenset({_O, _D, _S})),
     # 归档.
-    "close": Rule({State.REPLIED: State.CLOSED}, frozenset({_O, _D, _S, _SYS})),
+    Action.CLOSE: Rule({State.REPLIED: State.CLOSED}, frozenset({_O, _D, _S, _SYS})),
     # 撤销: only before the work has started.
-    "cancel": Rule(dict.fromkeys(WAITING_DISPATCH | {State.DISPATCHED}, State.CANCELLED), {_O, _S}),
+    Action.CANCEL: Rule(
+        dict.fromkeys(WAITING_DISPATCH | {State.DISPATCHED}, State.CANCELLED), {_O, _S}
+    ),
     # 催办 / 督办 / 升级: pressure on an open order.
-    "urge": Rule(_stay(OPEN), frozenset({_O, _D, _S})),
-    "supervise": Rule(_stay(OPEN), frozenset({_S})),
-    "escalate": Rule(_stay(OPEN), _WORKERS | {_O, _S, _SYS}),
+    Action.URGE: Rule(_stay(OPEN), frozenset({_O, _D, _S})),
+    Action.SUPERVISE: Rule(_stay(OPEN), frozenset({_S})),
+    Action.ESCALATE: Rule(_stay(OPEN), _WORKERS | {_O, _S, _SYS}),
     # 重新打开: the customer is not satisfied after all.
-    "reopen": Rule(dict.fromkeys(DONE, State.REOPENED), frozenset({_O, _S, _SYS})),
+    Action.REOPEN: Rule(dict.fromkeys(DONE, State.REOPENED), frozenset({_O, _S, _SYS})),
     # 合并: a duplicate is merged into another order and leaves the queues.
-    "merge": Rule(dict.fromkeys(OPEN - {State.SUSPENDED}, State.CANCELLED), {_O, _D, _S}),
+    Action.MERGE: Rule(dict.fromkeys(OPEN - {State.SUSPENDED}, State.CANCELLED), {_O, _D, _S}),
     # 关联: a related order, any time.
-    "link": Rule(_stay(ALL - {State.CANCELLED}), frozenset({_O, _H, _U, _D, _S})),
+    Action.LINK: Rule(_stay(ALL - {State.CANCELLED}), frozenset({_O, _H, _U, _D, _S})),
     # 协办: the lead unit invites units; each records its part.
-    "co_handle": Rule(_stay(WORKING), _WORKERS | {_S}),
-    "co_handle_done": Rule(_stay(OPEN), frozenset({_C})),
+    Action.CO_HANDLE: Rule(_stay(WORKING), _WORKERS | {_S}),
+    Action.CO_HANDLE_DONE: Rule(_stay(OPEN), frozenset({_C})),
     # 休假交接: the handler goes on leave; the order goes back to the unit's queue (or to a
     # named colleague), to be taken on again. Only as part of putting someone on leave.
-    "hand_back": Rule({**_stay(OPEN), **dict.fromkeys(WORKING, State.DISPATCHED)}, {_SYS}),
+    Action.HAND_BACK: Rule({**_stay(OPEN), **dict.fromkeys(WORKING, State.DISPATCHED)}, {_SYS}),
 }
 TABLE = {name: Rule(r.moves, frozenset(r.who), r.who_from) for name, r in TABLE.items()}
-ACTIONS = tuple(TABLE)
+ACTIONS = tuple(TABLE)  # the lifecycle actions, in table order
+
+
+def action_label(action: str) -> str:
+    """The translated name of an action, or the string itself if it names none."""
+    return str(Action(action).label) if action in Action.values else action
 
 
 class ActionNotAllowed(Exception):
@@ -152,7 +192,7 @@ def allowed_actions(state: State | str, capacities) -> list[str]:
 
     Everyone who may see an order holds VIEWER besides their other capacities."""
     state, caps = State(state), frozenset(capacities)
-    return [name for name, rule in TABLE.items() if rule.permits(state, caps)]
+    return [str(name) for name, rule in TABLE.items() if rule.permits(state, caps)]
 
 
 def next_state(state: State | str, action: str, capacities) -> State:
