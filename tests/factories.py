@@ -123,8 +123,15 @@ def real_clock_years() -> list[int]:
 
 
 def complaint_verdict(*, justified: bool = True) -> dict:
-    """What resolving a complaint takes besides the resolution: a cause and the verdict."""
+    """What resolving a complaint takes besides the resolution: a cause and the verdict
+    (as the services take them: the cause category itself)."""
     from kefu.workorders.models import Category, CategoryKind
 
     cause = Category.objects.filter(kind=CategoryKind.CAUSE, is_active=True).first()
-    return {"cause": cause.pk, "justified": justified}
+    return {"cause": cause, "justified": justified}
+
+
+def complaint_verdict_ids(*, justified: bool = True) -> dict:
+    """The same as a request body gives it: the cause by id."""
+    verdict = complaint_verdict(justified=justified)
+    return {**verdict, "cause": verdict["cause"].pk}

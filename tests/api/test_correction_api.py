@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from kefu.workorders.models import WorkOrder
-from tests.factories import complaint_verdict
+from tests.factories import complaint_verdict_ids
 from tests.workorders.queue_scenario import INTAKE
 
 URL = "/api/v1/work-orders/"
@@ -148,7 +148,7 @@ def test_resolving_a_complaint_needs_its_cause_and_verdict(client_for, agent_a, 
     assert set(body["extra"]["errors"]) == {"cause", "justified"}
     body = _ok(
         client.post(
-            url, {"resolution": "已解释", "cause": complaint_verdict()["cause"]}, format="json"
+            url, {"resolution": "已解释", "cause": complaint_verdict_ids()["cause"]}, format="json"
         ),
         400,
     )
@@ -156,11 +156,11 @@ def test_resolving_a_complaint_needs_its_cause_and_verdict(client_for, agent_a, 
     assert WorkOrder.objects.get(pk=order["id"]).status == "accepted"
     body = _ok(
         client.post(
-            url, {"resolution": "已解释", **complaint_verdict(justified=False)}, format="json"
+            url, {"resolution": "已解释", **complaint_verdict_ids(justified=False)}, format="json"
         )
     )
     assert body["status"] == "resolved" and body["justified"] is False
-    assert body["cause"] == complaint_verdict()["cause"]
+    assert body["cause"] == complaint_verdict_ids()["cause"]
     # A consultation needs neither.
     other = _ok(_create(client, customer_a), 201)
     resolved = _ok(
@@ -184,7 +184,7 @@ def test_a_complaint_resolved_at_intake_carries_its_cause_and_verdict(
             customer_a,
             order_type="complaint",
             resolve_at_intake="当场解释清楚",
-            **complaint_verdict(),
+            **complaint_verdict_ids(),
         ),
         201,
     )

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from kefu.outages import services as outage_services
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
 URL = "/api/v1/cti/screen-pop/"

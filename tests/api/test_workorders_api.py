@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import (
     Assignment,
     Category,
@@ -15,8 +16,7 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.selectors import QUEUES
-from kefu.workorders.services import work_order_act
-from tests.factories import complaint_verdict
+from tests.factories import complaint_verdict_ids
 
 URL = "/api/v1/work-orders/"
 
@@ -442,7 +442,7 @@ def test_list_queries_do_not_grow_with_the_rows(
                 actor=dispatcher_a,
                 order=WorkOrder.objects.get(pk=oid),
                 action="dispatch",
-                data={"unit": org["team_a1"].pk, "handler": handlers[i % len(handlers)].pk},
+                data={"unit": org["team_a1"], "handler": handlers[i % len(handlers)]},
             )
 
     add(2, handlers_a1[:1])
@@ -573,7 +573,7 @@ def test_a_responsible_unit_outside_the_scope_is_refused(
             resolution="已修复",
             remedy="repair_replace_redo",
             responsible_unit=org["county_b1"].pk,
-            **complaint_verdict(),
+            **complaint_verdict_ids(),
         ),
         400,
     )

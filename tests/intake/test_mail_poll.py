@@ -14,8 +14,9 @@ from kefu.intake import mail, tasks
 from kefu.intake.mail import BODY_MAX, mailbox_poll
 from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Message
+from kefu.workorders.actions import TEXT_MAX, work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderType
-from kefu.workorders.services import TEXT_MAX, work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.intake.mails import make_mail
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_reply_to_a_mailed_in_order_reaches_its_handler(mailbox, imap_account, o
         actor=dispatcher,
         order=WorkOrder.objects.get(),
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handler},
+        data={"unit": org["team_a1"], "handler": handler},
     )
     imap_account.deliver(
         make_mail(

@@ -15,8 +15,8 @@ from kefu.calendars.business_time import SHANGHAI
 from kefu.intake.mail import mailbox_poll
 from kefu.intake.models import Mailbox, MailMessage
 from kefu.notify.models import Message, MessageStatus
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import WorkOrder
-from kefu.workorders.services import work_order_act
 from tests.intake.mails import make_mail
 from tests.notify.conftest import free_port
 

@@ -12,8 +12,9 @@ from django.utils import timezone
 from kefu.calendars.business_time import SHANGHAI
 from kefu.notify.models import Message, MessageStatus
 from kefu.notify.services import message_deliver
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def _resolved(org, agent, make_user, *, channel=Channel.HOTLINE, phone="13800138
         actor=dispatcher,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handler.pk},
+        data={"unit": org["team_a1"], "handler": handler},
     )
     order = work_order_act(actor=handler, order=order, action="contact", data={})
     return work_order_act(

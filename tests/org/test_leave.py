@@ -11,8 +11,9 @@ from kefu.notify.models import Message
 from kefu.org.models import StaffProfile
 from kefu.org.services import staff_leave_set
 from kefu.workorders import selectors
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from kefu.workorders.transitions import OPEN
 from tests.factories import complaint_verdict, make_customer
 from tests.sla.conftest import FakeClock, at
@@ -58,7 +59,7 @@ def orders(org, agent_a, dispatcher_a, team):
             actor=dispatcher_a,
             order=order,
             action="dispatch",
-            data={"unit": org["team_a1"].pk, "handler": person.pk},
+            data={"unit": org["team_a1"], "handler": person},
         )
         if name != "dispatched":
             order = work_order_act(actor=person, order=order, action="contact")
@@ -136,7 +137,7 @@ def test_someone_on_leave_cannot_be_assigned(org, dispatcher_a, supervisor_a, te
             actor=dispatcher_a,
             order=orders["dispatched"],
             action="transfer",
-            data={"unit": org["team_a1"].pk, "handler": team["leaving"].pk, "reason": "x"},
+            data={"unit": org["team_a1"], "handler": team["leaving"], "reason": "x"},
         )
     assert list(info.value.extra["errors"]) == ["handler"]
 

@@ -12,8 +12,9 @@ from kefu.notify.models import Message
 from kefu.outages import selectors, services
 from kefu.outages.models import ComplaintBatchAlert, Outage, OutageStatus
 from kefu.outages.services import OutageReportRequired, OutageStateInvalid
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
 
@@ -212,7 +213,7 @@ def test_a_restored_outage_takes_no_more_links(
 @pytest.fixture
 def linked_orders(org, agent_a, dispatcher_a, handlers_a1, customer_a1, types, outage_a1):
     """Fault reports of the outage in every open state, and one the handler already fixed."""
-    team = org["team_a1"].pk
+    team = org["team_a1"]
     hand = handlers_a1[0]
 
     def fault(title):

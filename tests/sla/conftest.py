@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from kefu.calendars.business_time import SHANGHAI
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 
 
 def at(text: str) -> dt.datetime:
@@ -116,7 +117,7 @@ def dispatch(org, dispatcher_a, handlers_a1):
             actor=dispatcher_a,
             order=order,
             action="dispatch",
-            data={"unit": org["team_a1"].pk, "handler": handlers_a1[0].pk},
+            data={"unit": org["team_a1"], "handler": handlers_a1[0]},
         )
 
     return _dispatch

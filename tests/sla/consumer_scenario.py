@@ -34,8 +34,9 @@ def setup(orders: int) -> dict:
     from django.utils import timezone
 
     from kefu.sla.models import SlaClock
+    from kefu.workorders.actions import work_order_act
     from kefu.workorders.models import Channel, WorkOrderType
-    from kefu.workorders.services import work_order_act, work_order_create
+    from kefu.workorders.services import work_order_create
     from tests.factories import (
         build_org,
         cover_calendar_years,
@@ -68,7 +69,7 @@ def setup(orders: int) -> dict:
                 actor=dispatcher,
                 order=order,
                 action="dispatch",
-                data={"unit": units["team_a1"].pk, "handler": handler.pk},
+                data={"unit": units["team_a1"], "handler": handler},
             )
         due = timezone.now() - timedelta(hours=10)
         clocks = SlaClock.objects.filter(stopped_at=None)

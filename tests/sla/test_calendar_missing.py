@@ -17,7 +17,7 @@ from kefu.calendars.services import calendar_import
 from kefu.notify.models import Message
 from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.monitor import sla_calendar_check, sla_monitor_pass
-from kefu.workorders.services import work_order_act
+from kefu.workorders.actions import work_order_act
 from tests.sla.conftest import SHANGHAI, local
 
 

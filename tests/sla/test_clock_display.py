@@ -7,7 +7,7 @@ import re
 
 from django.urls import reverse
 
-from kefu.workorders.services import work_order_act
+from kefu.workorders.actions import work_order_act
 
 
 def _clock_item(page: str, kind: str) -> str:

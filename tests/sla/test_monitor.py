@@ -12,8 +12,8 @@ from kefu.notify.models import Message
 from kefu.sla import tasks
 from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.monitor import sla_monitor_pass
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
-from kefu.workorders.services import work_order_act
 from tests.sla.conftest import local
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kefu.notify.models import Message
 from kefu.sla.monitor import sla_monitor_pass
-from kefu.workorders.services import work_order_act
+from kefu.workorders.actions import work_order_act
 
 
 def inbox(template: str, user) -> list[Message]:

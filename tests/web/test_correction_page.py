@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from kefu.workorders.views import CONFLICT_MESSAGE
-from tests.factories import complaint_verdict, make_customer
+from tests.factories import complaint_verdict_ids, make_customer
 from tests.workorders.queue_scenario import INTAKE
 
 
@@ -101,7 +102,7 @@ def test_a_handler_is_not_offered_the_correction(client, org, agent_a, make_user
         actor=dispatcher,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handler.pk},
+        data={"unit": org["team_a1"], "handler": handler},
     )
     client.force_login(handler)
     page = client.get(reverse("workorders:workorder_detail", args=[order.number]))
@@ -121,7 +122,7 @@ def test_resolving_a_complaint_from_the_page_needs_cause_and_verdict(client, age
         field = response.text.split(f'id="{name}"')[1].split("</div>")[0]
         assert 'class="field-error"' in field, name
     assert WorkOrder.objects.get(pk=order.pk).status == "accepted"
-    verdict = complaint_verdict(justified=False)
+    verdict = complaint_verdict_ids(justified=False)
     response = _post(
         client,
         order,
@@ -157,7 +158,7 @@ def test_a_complaint_resolved_on_the_spot_at_the_workbench_needs_cause_and_verdi
     for name in ("id_cause", "id_justified"):
         field = page.text.split(f'id="{name}"')[1].split("</div>")[0]
         assert 'class="field-error"' in field, name
-    verdict = complaint_verdict()
+    verdict = complaint_verdict_ids()
     response = client.post("/workbench/", {**form, "cause": verdict["cause"], "justified": "true"})
     assert response.status_code == 302
     order = WorkOrder.objects.get()

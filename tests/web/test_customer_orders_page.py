@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kefu.calendars.business_time import SHANGHAI
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
 

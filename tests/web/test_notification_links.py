@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from kefu.calendars.business_time import SHANGHAI
 from kefu.notify.models import Message
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Category, Channel, WorkOrder, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
 
@@ -45,13 +46,9 @@ def test_the_menu_shows_the_unread_count_and_the_inbox_opens_the_order(
     assert 'id="nav-unread"' not in client.get(reverse("web:home")).text
 
     order = _complaint(agent_a, customer)
-    work_order_act(
-        actor=dispatcher, order=order, action="dispatch", data={"unit": org["team_a1"].pk}
-    )
+    work_order_act(actor=dispatcher, order=order, action="dispatch", data={"unit": org["team_a1"]})
     other = _complaint(agent_a, make_customer(actor=agent_a, org_unit=org["county_a1"]))
-    work_order_act(
-        actor=dispatcher, order=other, action="dispatch", data={"unit": org["team_a1"].pk}
-    )
+    work_order_act(actor=dispatcher, order=other, action="dispatch", data={"unit": org["team_a1"]})
 
     page = client.get(reverse("web:home")).text
     assert re.search(r'id="nav-unread"[^>]*>2</span>', page)

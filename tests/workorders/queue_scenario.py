@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from unittest import mock
 
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderType
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 
 # A Monday in a year the calendar fixtures cover; every order is taken in on this clock.
 INTAKE = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -50,7 +51,7 @@ def build_queue(queue: str, *, agent, customer, dispatcher=None, unit=None, hand
                 customer=customer,
             )
             if QUEUE_STATES[queue] == "dispatched":
-                data = {"unit": unit.pk, "handler": handler.pk if handler else None}
+                data = {"unit": unit, "handler": handler}
                 order = work_order_act(actor=dispatcher, order=order, action="dispatch", data=data)
             due = INTAKE + dt.timedelta(hours=hours) if hours is not None else None
             state = QUEUE_STATES[queue] if queue in ("warning", "overdue") else ""

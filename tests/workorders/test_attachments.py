@@ -12,9 +12,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from kefu.calendars.business_time import SHANGHAI
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.attachments import attachment_store
 from kefu.workorders.models import Channel, WorkOrderEvent
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +61,7 @@ def test_the_handler_downloads_what_the_order_keeps_and_others_get_404(
         actor=dispatcher_a,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handlers_a1[0].pk},
+        data={"unit": org["team_a1"], "handler": handlers_a1[0]},
     )
     page = attachment_store(
         order=order, name="故障页面.html", content_type="text/html", data=b"<script>x</script>"

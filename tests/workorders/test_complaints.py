@@ -9,9 +9,10 @@ import pytest
 from kefu.notify.models import Message
 from kefu.outages.models import ComplaintBatchAlert, IncidentSettings
 from kefu.outages.selectors import complaint_alert_list
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.complaints import county_of
 from kefu.workorders.models import Category, Channel, ComplaintSource, WorkOrder
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict, make_customer
 
 

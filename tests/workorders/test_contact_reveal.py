@@ -14,9 +14,10 @@ from rest_framework.test import APIClient
 from kefu.calendars.business_time import SHANGHAI
 from kefu.core.errors import PermissionDenied
 from kefu.customers.models import AccessLog
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import Channel
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 
 HTMX = {"HX-Request": "true"}
 
@@ -43,7 +44,7 @@ def order(org, agent_a, dispatcher_a, handlers_a1, customer_a1, types):
         actor=dispatcher_a,
         order=taken,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handlers_a1[0].pk},
+        data={"unit": org["team_a1"], "handler": handlers_a1[0]},
     )
 
 

@@ -15,7 +15,7 @@ from kefu.customers.models import Customer
 from kefu.org.demo import org_demo_seed
 from kefu.org.models import OrgUnit, Role
 from kefu.org.services import staff_create
-from kefu.workorders import selectors, services
+from kefu.workorders import actions, selectors, services
 from kefu.workorders.demo import World, demo_work_orders_create, order_rows
 from kefu.workorders.models import (
     DispatchRule,
@@ -198,11 +198,11 @@ def test_services_carry_on_from_demo_orders(demo):
         .first()
     )
     handler = order.handler
-    done = services.work_order_act(
+    done = actions.work_order_act(
         actor=handler,
         order=order,
         action="resolve",
-        data={"resolution": "已处理", "cause": order.cause_id or "", "justified": "true"},
+        data={"resolution": "已处理", "cause": order.cause, "justified": True},
         expected_version=order.version,
     )
     assert done.status == State.RESOLVED and done.version == order.version + 1

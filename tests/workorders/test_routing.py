@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
+from kefu.workorders.actions import ActionInvalid, work_order_act
 from kefu.workorders.models import Assignment, DispatchRule
-from kefu.workorders.services import ActionInvalid, work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict
 
 
@@ -130,12 +131,12 @@ def test_co_handled_order_resolves_only_when_the_lead_resolves(
         actor=dispatcher_a,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": lead.pk},
+        data={"unit": org["team_a1"], "handler": lead},
     )
     order = work_order_act(actor=lead, order=order, action="accept")
     # County A2 is outside the lead's own scope (team A1): the prefecture's supervisor invites.
     order = work_order_act(
-        actor=supervisor_a, order=order, action="co_handle", data={"units": [org["county_a2"].pk]}
+        actor=supervisor_a, order=order, action="co_handle", data={"units": [org["county_a2"]]}
     )
     with pytest.raises(ActionInvalid):
         work_order_act(actor=helper, order=order, action="resolve", data={"resolution": "x"})

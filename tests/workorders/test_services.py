@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from kefu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kefu.workorders import selectors, services
+from kefu.workorders import selectors
+from kefu.workorders.actions import ActionInvalid, work_order_act
+from kefu.workorders.capacity import capacities
 from kefu.workorders.models import Channel, ComplaintSource, WorkOrderEvent
-from kefu.workorders.services import ActionInvalid, work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict
 
 
@@ -61,7 +63,7 @@ def test_full_lifecycle_writes_one_event_per_action(
         actor=dispatcher_a,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handler.pk},
+        data={"unit": org["team_a1"], "handler": handler},
     )
     assert order.status == "dispatched" and order.handler == handler
     order = work_order_act(actor=handler, order=order, action="contact", data={"note": "已联系"})
@@ -73,7 +75,7 @@ def test_full_lifecycle_writes_one_event_per_action(
         data={
             "resolution": "更换光猫",
             "cause": complaint_verdict()["cause"],
-            "justified": "true",
+            "justified": True,
             "remedy": "repair_replace_redo",
         },
     )
@@ -112,11 +114,11 @@ def test_reason_is_required_to_transfer(
 ):
     order = _complaint(agent_a, customer_a1, types)
     order = work_order_act(
-        actor=dispatcher_a, order=order, action="dispatch", data={"unit": org["team_a1"].pk}
+        actor=dispatcher_a, order=order, action="dispatch", data={"unit": org["team_a1"]}
     )
     with pytest.raises(ValidationFailed) as info:
         work_order_act(
-            actor=handlers_a1[0], order=order, action="transfer", data={"unit": org["county_a2"].pk}
+            actor=handlers_a1[0], order=order, action="transfer", data={"unit": org["county_a2"]}
         )
     assert "reason" in info.value.extra["errors"]
 
@@ -150,7 +152,7 @@ def test_suspend_keeps_the_state_to_resume_to(
         actor=dispatcher_a,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": h.pk},
+        data={"unit": org["team_a1"], "handler": h},
     )
     order = work_order_act(actor=h, order=order, action="accept")
     order = work_order_act(actor=h, order=order, action="suspend", data={"reason": "客户出差"})
@@ -161,8 +163,8 @@ def test_suspend_keeps_the_state_to_resume_to(
 
 def test_capacities_of_the_owner_and_a_stranger(agent_a, agent_b, customer_a1, types):
     order = _complaint(agent_a, customer_a1, types)
-    assert "owner" in services.capacities(agent_a, order)
-    assert services.capacities(agent_b, order) == frozenset()
+    assert "owner" in capacities(agent_a, order)
+    assert capacities(agent_b, order) == frozenset()
 
 
 def test_the_owner_of_record_hears_of_every_change_by_others(
@@ -176,7 +178,7 @@ def test_the_owner_of_record_hears_of_every_change_by_others(
         actor=dispatcher_a,
         order=order,
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handler.pk},
+        data={"unit": org["team_a1"], "handler": handler},
     )
     work_order_act(actor=agent_a, order=order, action="note", data={"note": "客户再次来电"})
     work_order_act(actor=handler, order=order, action="contact")

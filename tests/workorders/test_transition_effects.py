@@ -9,8 +9,9 @@ from django.utils import timezone
 from kefu.core.errors import ValidationFailed
 from kefu.notify.models import Message
 from kefu.sla.models import ClockState, SlaClock
+from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
-from kefu.workorders.services import work_order_act, work_order_create
+from kefu.workorders.services import work_order_create
 from tests.sla.conftest import FakeClock, at
 
 
@@ -53,7 +54,7 @@ def dispatched(org, agent_a, dispatcher_a, handlers_a1, customer_a1, types):
         actor=dispatcher_a,
         order=_complaint(agent_a, customer_a1, types),
         action="dispatch",
-        data={"unit": org["team_a1"].pk, "handler": handlers_a1[0].pk},
+        data={"unit": org["team_a1"], "handler": handlers_a1[0]},
     )
     return work_order_act(actor=handlers_a1[0], order=order, action="accept")
 
@@ -67,7 +68,7 @@ def test_transfer_sets_the_new_unit_and_its_person(org, dispatcher_a, handler_a2
         actor=dispatcher_a,
         order=dispatched,
         action="transfer",
-        data={"unit": org["team_a2"].pk, "handler": handler_a2.pk, "reason": "属A2县线路"},
+        data={"unit": org["team_a2"], "handler": handler_a2, "reason": "属A2县线路"},
     )
     order = _fresh(dispatched)
     assert (order.status, order.handling_unit, order.handler) == (
@@ -84,7 +85,7 @@ def test_transfer_to_a_unit_queue_leaves_nobody_assigned(org, dispatcher_a, disp
         actor=dispatcher_a,
         order=dispatched,
         action="transfer",
-        data={"unit": org["team_a2"].pk, "reason": "属A2县线路"},
+        data={"unit": org["team_a2"], "reason": "属A2县线路"},
     )
     order = _fresh(dispatched)
     assert (order.handling_unit, order.handler_id) == (org["team_a2"], None)
@@ -105,7 +106,7 @@ def test_merge_points_at_the_target_and_stops_the_duplicates_clocks(
     target = _complaint(agent_a, customer_a1, types)
     duplicate = _complaint(agent_a, customer_a1, types, title="同一故障再次来电")
     clock.set("2025-06-03 09:30")
-    work_order_act(actor=agent_a, order=duplicate, action="merge", data={"target": target.number})
+    work_order_act(actor=agent_a, order=duplicate, action="merge", data={"target": target})
     order = _fresh(duplicate)
     assert (order.status, order.merged_into) == ("cancelled", target)
     clocks = SlaClock.objects.filter(order=duplicate)
@@ -167,7 +168,7 @@ def test_supervise_records_the_supervisors_unit(org, supervisor_a, handlers_a1, 
 
 def test_link_relates_both_orders(agent_a, customer_a1, types, dispatched):
     other = _complaint(agent_a, customer_a1, types, title="同小区另一户")
-    work_order_act(actor=agent_a, order=dispatched, action="link", data={"target": other.number})
+    work_order_act(actor=agent_a, order=dispatched, action="link", data={"target": other})
     assert list(_fresh(dispatched).related.all()) == [other]
     assert list(other.related.all()) == [_fresh(dispatched)]
 
@@ -178,7 +179,7 @@ def test_the_lead_unit_cannot_invite_itself_to_co_handle(org, handlers_a1, dispa
             actor=handlers_a1[0],
             order=dispatched,
             action="co_handle",
-            data={"units": [org["team_a1"].pk]},
+            data={"units": [org["team_a1"]]},
         )
     assert list(info.value.extra["errors"]) == ["units"]
     order = _fresh(dispatched)
@@ -191,7 +192,7 @@ def test_co_handling_invites_the_unit(org, supervisor_a, dispatched):
         actor=supervisor_a,
         order=dispatched,
         action="co_handle",
-        data={"units": [org["team_a2"].pk]},
+        data={"units": [org["team_a2"]]},
     )
     [part] = _fresh(dispatched).co_handlings.all()
     assert (part.unit, part.invited_by, part.done_at) == (org["team_a2"], supervisor_a, None)

@@ -47,15 +47,11 @@ from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.services import notify
 from kefu.org.scope import scope_for
+from kefu.workorders.actions import TEXT_MAX, TITLE_MAX, work_order_act
 from kefu.workorders.attachments import attachment_store
+from kefu.workorders.capacity import capacities
 from kefu.workorders.models import Channel, WorkOrder
-from kefu.workorders.services import (
-    TEXT_MAX,
-    TITLE_MAX,
-    capacities,
-    work_order_act,
-    work_order_create,
-)
+from kefu.workorders.services import work_order_create
 from kefu.workorders.transitions import Who
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,10 @@ from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.outages import selectors
 from kefu.outages.models import ComplaintBatchAlert, Outage, OutageLink, OutageStatus
+from kefu.workorders.actions import work_order_note, work_order_resolve
+from kefu.workorders.capacity import capacities
 from kefu.workorders.models import BusinessLine, WorkOrder
-from kefu.workorders.services import capacities, work_order_act
-from kefu.workorders.transitions import OPEN, Action, Who
+from kefu.workorders.transitions import OPEN, Who
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -313,7 +314,7 @@ def outage_link_order(*, actor, outage: Outage, order: WorkOrder) -> OutageLink:
         "Linked to mass outage “%(title)s”. Cause: %(cause)s. Expected restore: %(eta)s. "
         "Tell the customer the cause and the expected restore time."
     ) % {"title": outage.title, "cause": outage.cause, "eta": _local(outage.expected_restore_at)}
-    work_order_act(actor=actor, order=order, action=Action.NOTE, data={"note": note})
+    work_order_note(actor=actor, order=order, note=note)
     phone = _customer_phone(order)
     if phone:
         notify(
@@ -364,13 +365,9 @@ def _resolve_linked(outage: Outage, links) -> list[WorkOrder]:
     callback_note = _("Callback due (待回访): resolved by the outage restore.")
     resolved: list[WorkOrder] = []
     for link in links:
-        order = work_order_act(
-            actor=None, order=link.work_order, action=Action.RESOLVE, data={"resolution": text}
-        )
+        order = work_order_resolve(actor=None, order=link.work_order, resolution=text)
         if link.work_order.order_type.needs_callback:
-            order = work_order_act(
-                actor=None, order=order, action=Action.NOTE, data={"note": callback_note}
-            )
+            order = work_order_note(actor=None, order=order, note=callback_note)
         resolved.append(order)
     return resolved
 

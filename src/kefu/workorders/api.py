@@ -58,7 +58,8 @@ from kefu.org.models import OrgUnit
 from kefu.org.selectors import org_units_visible
 from kefu.sla import selectors as sla_selectors
 from kefu.sla.api import SlaClockSerializer
-from kefu.workorders import selectors, services
+from kefu.workorders import actions, selectors, services
+from kefu.workorders.arguments import action_arguments
 from kefu.workorders.attachments import attachment_file, attachment_response
 from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import (
@@ -75,10 +76,10 @@ from kefu.workorders.models import (
     WorkOrderEvent,
     WorkOrderType,
 )
-from kefu.workorders.transitions import ACTIONS
+from kefu.workorders.transitions import ACTIONS, action_label
 
 _CODE = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
-_TEXT_MAX = services.TEXT_MAX
+_TEXT_MAX = actions.TEXT_MAX
 _MAX_VERSION = 2**31 - 1
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
@@ -309,7 +310,7 @@ class EventSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_action_display(self, obj: WorkOrderEvent) -> str:
-        return services.action_label(obj.action)
+        return action_label(obj.action)
 
     def get_actor_name(self, obj: WorkOrderEvent) -> str | None:
         return _person(obj.actor) if obj.actor_id else None
@@ -538,7 +539,7 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
         if viewer is None:  # rendered without a viewer: nobody to allow anything
             return []
         return [
-            {"action": name, "label": services.action_label(name)}
+            {"action": name, "label": action_label(name)}
             for name in selectors.actions_for(viewer, obj)
         ]
 
@@ -647,7 +648,7 @@ class WorkOrderCreateSerializer(serializers.Serializer):
         default=ComplaintSource.DIRECT,
         help_text="Complaints: anything but direct makes an escalated complaint (越级).",
     )
-    title = serializers.CharField(max_length=services.TITLE_MAX)
+    title = serializers.CharField(max_length=actions.TITLE_MAX)
     description = _text()
     customer = _id("Customer id, within your data scope.")
     category = _id("Problem category id (kind problem).")
@@ -752,7 +753,7 @@ def _create_arguments(actor, data: dict[str, Any]) -> dict[str, Any]:
             raise _invalid("area_unit")
     details = {k: data[k] for k in ("cause", "justified") if data.get(k) is not None}
     if details:
-        args["resolve_details"] = details
+        args["resolve_details"] = action_arguments(actor, details)
     if data.get("caller_phone"):
         try:
             args["caller_phone"] = normalize_phone(data["caller_phone"])
@@ -780,7 +781,7 @@ class WorkOrderCorrectionSerializer(serializers.Serializer):
         max_value=MAX_PK,
         help_text="Customer id, within your data scope; null: no customer record.",
     )
-    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    title = serializers.CharField(max_length=actions.TITLE_MAX, required=False)
     description = _text()
 
 
@@ -1103,11 +1104,11 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         order = self._get(pk)
         data = dict(_parse(WorkOrderActionSerializer(data=request.data)))
         version = data.pop("version", None)
-        order = services.work_order_act(
+        order = actions.work_order_act(
             actor=request.user,
             order=order,
             action=action_name,
-            data={k: v for k, v in data.items() if v is not None},
+            data=action_arguments(request.user, data),
             expected_version=version,
         )
         return self._render(order)

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kefu.workorders.capacity import actor_unit
 from kefu.workorders.models import Attachment, WorkOrder, WorkOrderEvent
-from kefu.workorders.services import actor_unit
 
 FOLDER = "attachments"
 NAME_MAX = 200

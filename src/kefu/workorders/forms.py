@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.org.models import OrgUnit
 from kefu.workorders import routing
+from kefu.workorders.actions import TEXT_MAX, TITLE_MAX
 from kefu.workorders.models import (
     BusinessLine,
     Category,
@@ -31,7 +32,6 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.selectors import target_units
-from kefu.workorders.services import TEXT_MAX, TITLE_MAX
 
 TEXTAREA = {"rows": 3}
 
@@ -197,9 +197,9 @@ class WorkOrderCreateForm(forms.Form):
     def resolve_details(self) -> dict[str, Any]:
         """The cause and verdict of a complaint resolved on the spot, as resolve takes them."""
         cause, justified = self.cleaned_data.get("cause"), self.cleaned_data.get("justified")
-        details: dict[str, Any] = {"cause": cause.pk} if cause is not None else {}
+        details: dict[str, Any] = {"cause": cause} if cause is not None else {}
         if justified:
-            details["justified"] = justified
+            details["justified"] = justified == "true"
         return details
 
 
@@ -369,12 +369,6 @@ class ResolveForm(ActionForm):
         self.fields["responsible_unit"].choices = _unit_choices(self.units, blank="—")
         # Complaint analysis counts both: a complaint is not resolved without them.
         self.fields["cause"].required = self.fields["justified"].required = True
-
-    def service_data(self) -> dict[str, Any]:
-        data = super().service_data()
-        if data.get("cause") is not None:
-            data["cause"] = data["cause"].pk
-        return data
 
 
 class ReplyForm(ActionForm):

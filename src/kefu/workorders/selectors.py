@@ -19,6 +19,7 @@ from kefu.core.refcache import process_cached
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.org.selectors import org_units_visible
+from kefu.workorders.capacity import actor_unit, capacities
 from kefu.workorders.models import (
     OPEN_STATUSES,
     WAITING_DISPATCH_STATUSES,
@@ -27,7 +28,6 @@ from kefu.workorders.models import (
     WorkOrder,
     WorkOrderType,
 )
-from kefu.workorders.services import actor_unit, capacities
 from kefu.workorders.transitions import allowed_actions
 
 _SCOPED_UNITS = ("area_unit", "handling_unit", "accepting_unit", "escalated_to")

@@ -33,7 +33,9 @@ from kefu.org.models import OrgUnit
 from kefu.web.errors import form_add_kefu_error, http_errors
 from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
-from kefu.workorders import contact, selectors, services
+from kefu.workorders import actions, contact, selectors, services
+from kefu.workorders.arguments import action_arguments
+from kefu.workorders.capacity import actor_unit
 from kefu.workorders.forms import (
     ACTION_FORMS,
     UNIT_ACTIONS,
@@ -45,7 +47,7 @@ from kefu.workorders.forms import (
     handler_choices,
 )
 from kefu.workorders.models import Status, WorkOrder
-from kefu.workorders.transitions import OPEN, State
+from kefu.workorders.transitions import OPEN, State, action_label
 
 LOOKUP_LIMIT = 10  # customer cards for one caller number; more means "search instead"
 CARD_ORDERS = 5  # open orders shown on a customer card
@@ -237,7 +239,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "customer_card": _cards(user, [customer])[0] if customer is not None else None,
         "no_customer": no_customer,
         "form": form,
-        "area_outages": active_outages(services.actor_unit(user)),
+        "area_outages": active_outages(actor_unit(user)),
         "step": 3 if form is not None else (2 if caller else 1),
     }
     status = 400 if request.method == "POST" else 200
@@ -351,7 +353,13 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     refs = dict(form.cleaned_data["orders"])
     orders = {o.pk: o for o in selectors.work_orders_visible(user).filter(pk__in=list(refs))}
-    data = {"unit": form.cleaned_data["unit"], "handler": form.cleaned_data["handler"]}
+    try:
+        target = action_arguments(
+            user, {"unit": form.cleaned_data["unit"], "handler": form.cleaned_data["handler"]}
+        )
+    except KefuError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(back)
     done, failed = [], []
     for pk, version in refs.items():
         order = orders.get(pk)
@@ -359,9 +367,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             failed.append((f"#{pk}", str(_("Not found, or outside your data scope."))))
             continue
         try:
-            services.work_order_act(
-                actor=user, order=order, action="dispatch", data=data, expected_version=version
-            )
+            actions.work_order_dispatch(actor=user, order=order, expected_version=version, **target)
         except Conflict:
             failed.append((order.number, str(CONFLICT_MESSAGE)))
         except KefuError as exc:
@@ -480,7 +486,7 @@ def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
         rows.append(
             {
                 "event": event,
-                "label": services.action_label(event.action),
+                "label": action_label(event.action),
                 "from_label": _status_label(event.from_status),
                 "to_label": _status_label(event.to_status),
                 "moved": event.from_status and event.from_status != event.to_status,
@@ -527,7 +533,7 @@ def _detail_context(
         forms.append(
             {
                 "action": action,
-                "label": services.action_label(action),
+                "label": action_label(action),
                 "form": form,
                 "open": action == bound_action,
             }
@@ -572,7 +578,7 @@ def _correction_form(user, order: WorkOrder, bound=None) -> list[dict[str, Any]]
     form = bound or CorrectionForm(
         prefix="correct", order=order, viewer=user, initial={"version": order.version}
     )
-    label = services.action_label("correct")
+    label = action_label("correct")
     return [{"action": "correct", "label": label, "form": form, "open": bound is not None}]
 
 
@@ -628,11 +634,11 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
     status = 400
     if form.is_valid():
         try:
-            services.work_order_act(
+            actions.work_order_act(
                 actor=request.user,
                 order=order,
                 action=action,
-                data=form.service_data(),
+                data=action_arguments(request.user, form.service_data()),
                 expected_version=form.cleaned_data["version"],
             )
         except Conflict:
@@ -645,7 +651,7 @@ def workorder_act(request: HttpRequest, number: str, action: str) -> HttpRespons
         else:
             messages.success(
                 request,
-                _("Recorded: %(action)s.") % {"action": services.action_label(action)},
+                _("Recorded: %(action)s.") % {"action": action_label(action)},
             )
             return redirect("workorders:workorder_detail", number=order.number)
     context = _detail_context(request, order, bound=form, bound_action=action)
