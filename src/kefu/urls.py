@@ -17,5 +17,7 @@ urlpatterns = [
     path("notifications/", include("kefu.notify.urls")),
     path("outages/", include("kefu.outages.urls")),
     path("", include("kefu.workorders.urls")),
+    path("", include("kefu.customers.urls")),
+    path("", include("kefu.org.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -156,7 +156,7 @@ def test_unmasked_export_imports_again_with_the_same_tags_and_products(
     customer = make_customer(actor=admin_user, org_unit=org["county_a1"], name="陈晓燕")
     client.force_login(admin_user)
     saved = client.post(  # tags as an agent types them on the 360 page
-        reverse("web:customer_edit", args=[customer.pk]),
+        reverse("customers:customer_edit", args=[customer.pk]),
         {"edit-monthly_value": "88", "edit-tags": "宽带用户，老客户、VIP 客户", "edit-version": 1},
     )
     assert saved.status_code == 302

@@ -73,7 +73,7 @@ def test_successful_register_logs_the_passed_check(agent_a, customer):
 def test_web_form_logs_the_check_when_the_form_is_otherwise_invalid(client, agent_a, customer):
     client.force_login(agent_a)
     response = client.post(
-        reverse("web:customer_change_register", args=[customer.pk]),
+        reverse("customers:customer_change_register", args=[customer.pk]),
         {"reg-check_id_number": customer.id_number, "reg-reason": "x"},  # no new value
     )
     assert response.status_code == 400
@@ -106,7 +106,7 @@ def test_repeated_failures_are_throttled_and_shown_to_supervisors(
         )
 
     client.force_login(supervisor_a)
-    page = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    page = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     assert 'id="identity-failures"' in page
     listed = _api(supervisor_a).get("/api/v1/access-log/", {"action": "identity_failed"}).json()
     assert listed["count"] == 3
@@ -114,5 +114,5 @@ def test_repeated_failures_are_throttled_and_shown_to_supervisors(
     client.force_login(agent_a)
     assert (
         'id="identity-failures"'
-        not in client.get(reverse("web:customer_detail", args=[customer.pk])).text
+        not in client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     )

@@ -36,7 +36,7 @@ def importer(org, supervisor_a, client):
 
 def upload(client, file, django_capture_on_commit_callbacks, **data):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("web:customer_import"), {"file": file, **data})
+        response = client.post(reverse("customers:customer_import"), {"file": file, **data})
     assert response.status_code == 302, response.content[:500]
     return ImportJob.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
 
@@ -52,7 +52,7 @@ def test_upload_runs_in_the_worker_and_shows_the_result(
     job.refresh_from_db()
     assert (job.status, job.imported) == (ImportStatus.DONE, 2)
     assert set(Customer.objects.values_list("code", flat=True)) == {"W1", "W2"}
-    page = client.get(reverse("web:customer_import_job", args=[job.pk]))
+    page = client.get(reverse("customers:customer_import_job", args=[job.pk]))
     assert 'id="import-result"' in page.text and "hx-trigger" not in page.text
     assert job.file_name == "客户.csv"
 
@@ -65,7 +65,7 @@ def test_bad_rows_are_listed_with_row_and_column_and_nothing_is_imported(
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     assert not Customer.objects.exists()
-    page = client.get(reverse("web:customer_import_job", args=[job.pk]), headers=HTMX)
+    page = client.get(reverse("customers:customer_import_job", args=[job.pk]), headers=HTMX)
     assert 'id="import-failed"' in page.text
     problems = page.text.split('id="import-problems"')[1]
     assert "3" in problems and "电话/手机" in problems
@@ -82,7 +82,7 @@ def test_skipped_rows_can_be_downloaded_with_reasons(
     )
     job.refresh_from_db()
     assert (job.imported, job.rejected) == (1, 1)
-    response = client.get(reverse("web:customer_import_rejects", args=[job.pk]))
+    response = client.get(reverse("customers:customer_import_rejects", args=[job.pk]))
     content = b"".join(response.streaming_content)
     assert content.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
@@ -96,7 +96,7 @@ def test_running_job_page_polls_its_progress(client, importer, org):
     from django.core.cache import cache
 
     cache.set(f"kefu:import-progress:{job.pk}", {"phase": "write", "done": 30, "total": 120})
-    fragment = client.get(reverse("web:customer_import_job", args=[job.pk]), headers=HTMX)
+    fragment = client.get(reverse("customers:customer_import_job", args=[job.pk]), headers=HTMX)
     assert 'hx-trigger="every 1s"' in fragment.text
     assert 'value="25"' in fragment.text
     assert "<html" not in fragment.text
@@ -108,7 +108,7 @@ def test_running_job_page_polls_its_progress(client, importer, org):
 )
 def test_wrong_files_are_refused_at_upload(client, importer, name, content):
     response = client.post(
-        reverse("web:customer_import"), {"file": SimpleUploadedFile(name, content)}
+        reverse("customers:customer_import"), {"file": SimpleUploadedFile(name, content)}
     )
     assert response.status_code == 400
     assert 'id="form-errors"' in response.text
@@ -118,7 +118,7 @@ def test_wrong_files_are_refused_at_upload(client, importer, name, content):
 def test_oversized_upload_is_refused_before_reading(client, importer, settings):
     settings.KEFU_IMPORT_MAX_BYTES = 10
     big = SimpleUploadedFile("big.csv", b"x" * (2 * 1024 * 1024))
-    response = client.post(reverse("web:customer_import"), {"file": big})
+    response = client.post(reverse("customers:customer_import"), {"file": big})
     assert response.status_code == 413
     assert not ImportJob.objects.exists()
 
@@ -126,12 +126,12 @@ def test_oversized_upload_is_refused_before_reading(client, importer, settings):
 def test_another_users_import_is_not_found(client, org, importer):
     other = make_staff("sup_b", org["pref_b"], "supervisor")
     job = ImportJob.objects.create(created_by=other, file_name="x.csv")
-    assert client.get(reverse("web:customer_import_job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("customers:customer_import_job", args=[job.pk])).status_code == 404
 
 
 def test_agents_cannot_import(client, agent_a):
     client.force_login(agent_a)
-    assert client.get(reverse("web:customer_import")).status_code == 403
+    assert client.get(reverse("customers:customer_import")).status_code == 403
 
 
 def test_a_job_runs_once_and_the_sweep_recovers_lost_ones(importer, tmp_path, settings):
@@ -163,9 +163,9 @@ def test_export_downloads_the_current_filter_in_scope_and_logs(client, org, admi
     make_customer(actor=admin_user, org_unit=org["county_a1"], name="李雷")
     make_customer(actor=admin_user, org_unit=org["county_b1"], name="王强")
     client.force_login(exporter)
-    listing = client.get(reverse("web:customer_list"), {"q": "王"}, headers=HTMX)
+    listing = client.get(reverse("customers:customer_list"), {"q": "王"}, headers=HTMX)
     assert 'id="customer-export-link"' in listing.text and "q=%E7%8E%8B" in listing.text
-    response = client.get(reverse("web:customer_export"), {"q": "王"}, REMOTE_ADDR="10.1.2.3")
+    response = client.get(reverse("customers:customer_export"), {"q": "王"}, REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     codes = [r[0] for r in workbook.active.iter_rows(min_row=2, values_only=True)]
@@ -182,7 +182,7 @@ def test_export_downloads_the_current_filter_in_scope_and_logs(client, org, admi
 def test_unmasked_export_from_the_list_needs_a_reason(client, org, supervisor_a):
     make_customer(actor=supervisor_a, org_unit=org["county_a1"], phone="13912345678")
     client.force_login(supervisor_a)
-    url = reverse("web:customer_export")
+    url = reverse("customers:customer_export")
     refused = client.post(url, {"unmasked": "1", "reason": ""})
     assert refused.status_code == 302 and not AccessLog.objects.exists()
     response = client.post(url, {"unmasked": "1", "reason": "核对"})
@@ -195,8 +195,8 @@ def test_unmasked_export_from_the_list_needs_a_reason(client, org, supervisor_a)
 def test_agents_see_no_export_button_and_cannot_export(client, agent_a, org):
     make_customer(actor=agent_a, org_unit=org["county_a1"])
     client.force_login(agent_a)
-    assert 'id="customer-export"' not in client.get(reverse("web:customer_list")).text
-    assert client.get(reverse("web:customer_export")).status_code == 403
+    assert 'id="customer-export"' not in client.get(reverse("customers:customer_list")).text
+    assert client.get(reverse("customers:customer_export")).status_code == 403
 
 
 def test_problems_are_written_in_the_uploaders_language(
@@ -204,7 +204,7 @@ def test_problems_are_written_in_the_uploaders_language(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("web:customer_import"),
+            reverse("customers:customer_import"),
             {"file": csv_upload([row("E1", phone="12345")])},
             headers={"Accept-Language": "en"},
         )

@@ -98,7 +98,7 @@ def test_360_page_masks_phone_accounts_with_a_logged_show_button(
     client, agent_a, customer, products
 ):
     client.force_login(agent_a)
-    text = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    text = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     mobile = products["mobile"]
     assert f'id="customer-{customer.pk}-product-{mobile.pk}">137****6666<' in text
     assert "0571-****7777" in text
@@ -107,7 +107,9 @@ def test_360_page_masks_phone_accounts_with_a_logged_show_button(
     assert f'name="product" value="{mobile.pk}"' in text
 
     shown = client.post(
-        reverse("web:customer_reveal", args=[customer.pk]), {"product": mobile.pk}, headers=HTMX
+        reverse("customers:customer_reveal", args=[customer.pk]),
+        {"product": mobile.pk},
+        headers=HTMX,
     )
     assert shown.status_code == 200
     assert f'id="customer-{customer.pk}-product-{mobile.pk}">13755556666<' in shown.text

@@ -76,7 +76,7 @@ def upload(client, codes):
     writer.writerow(HEADER)
     writer.writerows(row(code) for code in codes)
     file = SimpleUploadedFile("客户.csv", buffer.getvalue().encode("utf-8-sig"), "text/csv")
-    response = client.post(reverse("web:customer_import"), {"file": file})
+    response = client.post(reverse("customers:customer_import"), {"file": file})
     assert response.status_code == 302, response.content[:500]
     return ImportJob.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
 
@@ -93,7 +93,7 @@ def test_an_upload_is_queued_on_redis_and_the_worker_imports_it(client, importer
     job.refresh_from_db()
     assert (job.status, job.imported) == (ImportStatus.DONE, 2)
     assert sorted(Customer.objects.values_list("code", flat=True)) == ["R1", "R2"]
-    page = client.get(reverse("web:customer_import_job", args=[job.pk]))
+    page = client.get(reverse("customers:customer_import_job", args=[job.pk]))
     assert 'id="import-result"' in page.text
 
 

@@ -95,6 +95,6 @@ def test_failed_mail_can_be_read_again(admin_client, mailbox, imap_account):
 
 
 def mail_poll_now(mailbox):
-    from kefu.intake.mail import mailbox_poll
+    from kefu.intake.mail.poll import mailbox_poll
 
     return mailbox_poll(mailbox=Mailbox.objects.get(pk=mailbox.pk))

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from kefu.calendars.business_time import SHANGHAI
-from kefu.intake.mail import mailbox_poll
+from kefu.intake.mail.poll import mailbox_poll
 from kefu.intake.models import Mailbox
 from kefu.workorders.models import Attachment, WorkOrder, WorkOrderEvent
 from tests.intake.mails import make_mail_with_files

@@ -7,15 +7,15 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kefu.intake.mail import (
+from kefu.intake.mail.parse import (
     decode_bytes,
     decode_header_value,
     html_to_text,
-    mail_take_in,
     message_key,
     parse_message,
     strip_quoted,
 )
+from kefu.intake.mail.services import mail_take_in
 from kefu.intake.models import Mailbox, MailKind
 from kefu.workorders.models import WorkOrder
 from tests.intake.mails import encoded_word, make_mail

@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from kefu.intake import mail, tasks
-from kefu.intake.mail import BODY_MAX, mailbox_poll
+from kefu.intake import tasks
+from kefu.intake.mail import imap
+from kefu.intake.mail.parse import BODY_MAX
+from kefu.intake.mail.poll import mailbox_poll
 from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Message
 from kefu.workorders.actions import TEXT_MAX, work_order_act
@@ -224,7 +226,7 @@ def test_huge_body_is_capped(mailbox, imap_account):
 def test_message_larger_than_the_read_limit_still_becomes_an_order(
     mailbox, imap_account, monkeypatch
 ):
-    monkeypatch.setattr(mail, "FETCH_MAX", 1024 * 1024)  # 10 MB in production
+    monkeypatch.setattr(imap, "FETCH_MAX", 1024 * 1024)  # 10 MB in production
     attachment = base64.encodebytes(b"\x89PNG" + b"\x00" * (2 * 1024 * 1024)).replace(
         b"\n", b"\r\n"
     )

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from kefu.calendars.business_time import SHANGHAI
-from kefu.intake.mail import mailbox_poll
+from kefu.intake.mail.poll import mailbox_poll
 from kefu.intake.models import Mailbox, MailMessage
 from kefu.notify.models import Message, MessageStatus
 from kefu.workorders.actions import work_order_act

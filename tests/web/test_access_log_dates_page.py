@@ -23,7 +23,7 @@ def test_date_filters_select_whole_shanghai_days(client, supervisor_a, agent_a, 
     late, early = AccessLog.objects.order_by("at")
     client.force_login(supervisor_a)
     response = client.get(
-        reverse("web:access_log"),
+        reverse("customers:access_log"),
         {"date_from": "2026-03-02", "date_to": "2026-03-02"},
         headers={"HX-Request": "true"},
     )
@@ -31,6 +31,6 @@ def test_date_filters_select_whole_shanghai_days(client, supervisor_a, agent_a, 
     assert f'id="access-{early.pk}"' in response.text
     assert f'id="access-{late.pk}"' not in response.text
     assert "2026-03-02 00:30:00" in response.text  # shown in Shanghai time too
-    response = client.get(reverse("web:access_log"), {"date_to": "2026-03-01"})
+    response = client.get(reverse("customers:access_log"), {"date_to": "2026-03-01"})
     assert f'id="access-{late.pk}"' in response.text
     assert f'id="access-{early.pk}"' not in response.text

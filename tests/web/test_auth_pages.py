@@ -23,7 +23,7 @@ def _login(client, username, password, ip="10.0.0.1"):
 
 
 def test_pages_need_sign_in(client, org):
-    for name in ("web:home", "web:customer_list", "web:access_log", "web:org_tree"):
+    for name in ("web:home", "customers:customer_list", "customers:access_log", "org:org_tree"):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -119,7 +119,7 @@ def test_administration_link_only_for_staff_users(client, admin_user, agent_a):
 
 def test_navigation_marks_the_current_section(client, agent_a):
     client.force_login(agent_a)
-    text = client.get(reverse("web:customer_list")).text
+    text = client.get(reverse("customers:customer_list")).text
     assert 'id="nav-customer_list" class="is-active"' in text
     assert 'id="nav-home" class=""' in text
 

@@ -25,7 +25,7 @@ def mobile(agent_a, customer):
 
 
 def _reveal(client, customer, **data):
-    return client.post(reverse("web:customer_reveal", args=[customer.pk]), data, headers=HTMX)
+    return client.post(reverse("customers:customer_reveal", args=[customer.pk]), data, headers=HTMX)
 
 
 def test_phone_contacts_are_masked_with_a_show_button_others_in_clear(
@@ -35,7 +35,7 @@ def test_phone_contacts_are_masked_with_a_show_button_others_in_clear(
         actor=agent_a, customer=customer, kind="email", value="wang@example.com"
     )
     client.force_login(agent_a)
-    text = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    text = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     assert f'id="customer-{customer.pk}-contact-{mobile.pk}">139****1111<' in text
     assert "13900001111" not in text
     assert f'id="reveal-contact-{mobile.pk}"' in text
@@ -63,7 +63,7 @@ def test_access_log_names_the_revealed_contact(client, agent_a, supervisor_a, cu
     _reveal(client, customer, contact=mobile.pk)
     entry = AccessLog.objects.get()
     client.force_login(supervisor_a)
-    response = client.get(reverse("web:access_log"))
+    response = client.get(reverse("customers:access_log"))
     row = response.text[response.text.index(f'id="access-{entry.pk}"') :]
     row = row[: row.index("</tr>")]
     assert f"#{mobile.pk}" in row
@@ -102,7 +102,7 @@ def test_malformed_contact_id_is_a_clear_400(client, agent_a, customer):
 def test_no_show_button_without_view_pii(client, org, make_user, customer, mobile):
     dispatcher = make_user("disp_a", org["county_a1"], "dispatcher")
     client.force_login(dispatcher)
-    text = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    text = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     assert "139****1111" in text
     assert f'id="reveal-contact-{mobile.pk}"' not in text
     assert _reveal(client, customer, contact=mobile.pk).status_code == 403

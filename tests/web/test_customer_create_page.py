@@ -11,7 +11,7 @@ from kefu.customers.models import Customer, CustomerHistory
 from kefu.customers.validation import FIELD_LABELS, REASONS
 from tests.factories import make_customer, valid_id_number
 
-URL = "web:customer_create"
+URL = "customers:customer_create"
 HTMX = {"HX-Request": "true"}
 
 
@@ -32,10 +32,10 @@ def _post(client, org, **fields):
 
 def test_list_page_offers_new_customer_to_those_who_may_add(client, agent_a, org, make_user):
     client.force_login(agent_a)
-    assert 'id="customer-new"' in client.get(reverse("web:customer_list")).text
+    assert 'id="customer-new"' in client.get(reverse("customers:customer_list")).text
     dispatcher = make_user("disp_a", org["county_a1"], "dispatcher")
     client.force_login(dispatcher)
-    assert 'id="customer-new"' not in client.get(reverse("web:customer_list")).text
+    assert 'id="customer-new"' not in client.get(reverse("customers:customer_list")).text
     assert client.get(reverse(URL)).status_code == 403
     assert _post(client, org).status_code == 403
     assert not Customer.objects.exists()
@@ -55,7 +55,7 @@ def test_valid_form_creates_the_customer_and_opens_its_360_page(client, agent_a,
     response = _post(client, org, product_kind="broadband", account_number="BB5710099")
     customer = Customer.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("web:customer_detail", args=[customer.pk])
+    assert response["Location"] == reverse("customers:customer_detail", args=[customer.pk])
     assert (customer.name, customer.phone, customer.org_unit) == (
         "陈晓燕",
         "13805712233",
@@ -146,18 +146,18 @@ def test_phone_on_file_in_scope_is_warned_about_with_a_link(client, agent_a, org
     existing = make_customer(actor=agent_a, org_unit=org["county_a1"], phone="13805712233")
     client.force_login(agent_a)
     response = client.get(
-        reverse("web:customer_same_phone"), {"phone": "138-0571-2233"}, headers=HTMX
+        reverse("customers:customer_same_phone"), {"phone": "138-0571-2233"}, headers=HTMX
     )
     assert response.status_code == 200
     assert 'id="same-phone-warning"' in response.text
-    assert f'href="{reverse("web:customer_detail", args=[existing.pk])}"' in response.text
+    assert f'href="{reverse("customers:customer_detail", args=[existing.pk])}"' in response.text
     assert "<html" not in response.text
 
 
 def test_phone_warning_stays_inside_the_data_scope(client, agent_a, agent_b, org):
     make_customer(actor=agent_b, org_unit=org["county_b1"], name="王大明", phone="13805712233")
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_same_phone"), {"phone": "13805712233"})
+    response = client.get(reverse("customers:customer_same_phone"), {"phone": "13805712233"})
     assert 'id="same-phone-warning"' not in response.text
     assert "王大明" not in response.text
 
@@ -165,7 +165,7 @@ def test_phone_warning_stays_inside_the_data_scope(client, agent_a, agent_b, org
 def test_incomplete_phone_gives_no_warning(client, agent_a, org):
     make_customer(actor=agent_a, org_unit=org["county_a1"], phone="13805712233")
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_same_phone"), {"phone": "1380571"})
+    response = client.get(reverse("customers:customer_same_phone"), {"phone": "1380571"})
     assert response.status_code == 200
     assert 'id="same-phone-warning"' not in response.text
 
@@ -187,5 +187,5 @@ def test_duplicate_phone_does_not_block_creation_but_is_reported(client, agent_a
 def test_same_phone_check_needs_add_permission(client, org, make_user):
     dispatcher = make_user("disp_a", org["county_a1"], "dispatcher")
     client.force_login(dispatcher)
-    response = client.get(reverse("web:customer_same_phone"), {"phone": "13805712233"})
+    response = client.get(reverse("customers:customer_same_phone"), {"phone": "13805712233"})
     assert response.status_code == 403

@@ -46,7 +46,7 @@ def test_360_page_shows_open_and_past_orders_with_their_state(client, agent_a, c
     elsewhere = _take(agent_a, other, "consultation", "别人的工单")
 
     client.force_login(agent_a)
-    page = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    page = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     open_part = page.split('id="customer-open-orders"')[1].split("</table>")[0]
     past_part = page.split('id="customer-past-orders"')[1].split("</table>")[0]
     assert complaint.number in open_part and 'data-status="accepted"' in open_part
@@ -59,7 +59,7 @@ def test_take_order_button_opens_the_workbench_with_the_customer_preselected(
     client, agent_a, customer
 ):
     client.force_login(agent_a)
-    page = client.get(reverse("web:customer_detail", args=[customer.pk])).text
+    page = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     link = reverse("workorders:workbench") + f"?customer={customer.pk}"
     assert f'id="take-order-for-customer" href="{link}"' in page
     workbench = client.get(link).text
@@ -69,14 +69,16 @@ def test_take_order_button_opens_the_workbench_with_the_customer_preselected(
 def test_unknown_caller_new_customer_keeps_the_number_and_returns_to_step_3(client, agent_a, org):
     client.force_login(agent_a)
     workbench = client.get(reverse("workorders:workbench"), {"caller": "13805712233"}).text
-    create_url = reverse("web:customer_create") + "?for=workbench&amp;phone=13805712233"
+    create_url = reverse("customers:customer_create") + "?for=workbench&amp;phone=13805712233"
     assert f'id="wb-new-customer" href="{create_url}"' in workbench
 
-    form = client.get(reverse("web:customer_create"), {"for": "workbench", "phone": "13805712233"})
+    form = client.get(
+        reverse("customers:customer_create"), {"for": "workbench", "phone": "13805712233"}
+    )
     assert form.context["form"]["phone"].value() == "13805712233"
     assert 'name="for" value="workbench"' in form.text
     saved = client.post(
-        reverse("web:customer_create"),
+        reverse("customers:customer_create"),
         {
             "for": "workbench",
             "kind": "individual",

@@ -25,12 +25,12 @@ def theirs(agent_b, org):
 
 
 def _detail(pk: int) -> str:
-    return reverse("web:customer_detail", args=[pk])
+    return reverse("customers:customer_detail", args=[pk])
 
 
 def test_list_shows_only_customers_in_scope(client, agent_a, mine, theirs):
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_list"))
+    response = client.get(reverse("customers:customer_list"))
     assert response.status_code == 200
     assert f'id="customer-{mine.pk}"' in response.text
     assert f'id="customer-{theirs.pk}"' not in response.text
@@ -47,16 +47,16 @@ def test_search_never_reaches_another_county(client, agent_a, agent_b, mine, the
         "code": theirs.code,
     }[by]
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_list"), {"q": q})
+    response = client.get(reverse("customers:customer_list"), {"q": q})
     assert f'id="customer-{theirs.pk}"' not in response.text
     client.force_login(agent_b)
-    response = client.get(reverse("web:customer_list"), {"q": q})
+    response = client.get(reverse("customers:customer_list"), {"q": q})
     assert f'id="customer-{theirs.pk}"' in response.text
 
 
 def test_search_by_phone_finds_the_customer_with_masked_phone(client, agent_a, mine):
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_list"), {"q": "139-1234-5678"})
+    response = client.get(reverse("customers:customer_list"), {"q": "139-1234-5678"})
     assert f'id="customer-{mine.pk}"' in response.text
     assert "139****5678" in response.text
     assert "13912345678" not in response.text
@@ -64,7 +64,7 @@ def test_search_by_phone_finds_the_customer_with_masked_phone(client, agent_a, m
 
 def test_htmx_search_returns_only_the_results_fragment(client, agent_a, mine):
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_list"), {"q": "王小"}, headers=HTMX)
+    response = client.get(reverse("customers:customer_list"), {"q": "王小"}, headers=HTMX)
     assert response.status_code == 200
     assert "<html" not in response.text
     assert "HX-Request" in response["Vary"]
@@ -78,7 +78,7 @@ def test_filters_by_tier_and_unit_subtree(client, supervisor_a, agent_a, org):
     other_unit = make_customer(actor=supervisor_a, org_unit=org["county_a2"], monthly_value="250")
     client.force_login(supervisor_a)
     response = client.get(
-        reverse("web:customer_list"), {"tier": "gold", "org_unit": org["county_a1"].pk}
+        reverse("customers:customer_list"), {"tier": "gold", "org_unit": org["county_a1"].pk}
     )
     assert f'id="customer-{gold.pk}"' in response.text
     assert f'id="customer-{basic.pk}"' not in response.text
@@ -89,7 +89,7 @@ def test_filter_outside_scope_is_reported_and_other_filters_still_apply(client, 
     other = make_customer(actor=agent_a, org_unit=org["county_a1"], name="李四")
     client.force_login(agent_a)
     response = client.get(
-        reverse("web:customer_list"), {"q": "王小", "org_unit": org["county_b1"].pk}
+        reverse("customers:customer_list"), {"q": "王小", "org_unit": org["county_b1"].pk}
     )
     assert 'id="form-errors"' in response.text
     assert f'id="customer-{mine.pk}"' in response.text
@@ -102,10 +102,10 @@ def test_list_pages_by_fifty(client, supervisor_a, org):
         for i in range(51)
     ]
     client.force_login(supervisor_a)
-    first = client.get(reverse("web:customer_list"))
+    first = client.get(reverse("customers:customer_list"))
     assert first.text.count('class="customer-link"') == 50
     assert 'id="page-next"' in first.text
-    second = client.get(reverse("web:customer_list"), {"page": "2"})
+    second = client.get(reverse("customers:customer_list"), {"page": "2"})
     assert second.text.count('class="customer-link"') == 1
     assert f'id="customer-{customers[0].pk}"' in second.text  # oldest last
     assert 'id="page-prev"' in second.text and 'id="page-next"' not in second.text
@@ -120,7 +120,7 @@ def test_list_query_count_does_not_grow_with_rows(
     # session, user, permissions (user + roles), scope, own staff profile, unit choices,
     # and one query for the page of rows (org unit joined; no COUNT, no query per row)
     with django_assert_max_num_queries(8):
-        response = client.get(reverse("web:customer_list"))
+        response = client.get(reverse("customers:customer_list"))
     assert response.text.count('class="customer-link"') == 50
 
 
@@ -150,7 +150,7 @@ def test_detail_shows_masked_contacts_tier_reason_and_history(client, agent_a, m
 def test_reveal_returns_clear_phone_and_writes_access_log(client, agent_a, mine):
     client.force_login(agent_a)
     response = client.post(
-        reverse("web:customer_reveal", args=[mine.pk]),
+        reverse("customers:customer_reveal", args=[mine.pk]),
         {"field": "phone"},
         headers=HTMX,
         REMOTE_ADDR="10.1.2.3",
@@ -173,7 +173,7 @@ def test_reveal_needs_view_pii(client, org, make_user, mine):
     page = client.get(_detail(mine.pk))
     assert page.status_code == 200
     assert 'id="reveal-phone"' not in page.text
-    response = client.post(reverse("web:customer_reveal", args=[mine.pk]), {"field": "phone"})
+    response = client.post(reverse("customers:customer_reveal", args=[mine.pk]), {"field": "phone"})
     assert response.status_code == 403
     assert 'id="error-403"' in response.text
     assert "13912345678" not in response.text
@@ -182,21 +182,25 @@ def test_reveal_needs_view_pii(client, org, make_user, mine):
 
 def test_reveal_outside_scope_is_404_and_not_logged(client, agent_a, theirs):
     client.force_login(agent_a)
-    response = client.post(reverse("web:customer_reveal", args=[theirs.pk]), {"field": "phone"})
+    response = client.post(
+        reverse("customers:customer_reveal", args=[theirs.pk]), {"field": "phone"}
+    )
     assert response.status_code == 404
     assert not AccessLog.objects.exists()
 
 
 def test_reveal_rejects_unknown_field_without_server_error(client, agent_a, mine):
     client.force_login(agent_a)
-    response = client.post(reverse("web:customer_reveal", args=[mine.pk]), {"field": "address"})
+    response = client.post(
+        reverse("customers:customer_reveal", args=[mine.pk]), {"field": "address"}
+    )
     assert response.status_code == 400
     assert not AccessLog.objects.exists()
 
 
 def test_reveal_is_post_only(client, agent_a, mine):
     client.force_login(agent_a)
-    response = client.get(reverse("web:customer_reveal", args=[mine.pk]))
+    response = client.get(reverse("customers:customer_reveal", args=[mine.pk]))
     assert response.status_code == 405
 
 
@@ -205,7 +209,7 @@ def test_script_in_name_renders_escaped(client, agent_a, org):
         actor=agent_a, org_unit=org["county_a1"], name="<script>alert('x')</script>"
     )
     client.force_login(agent_a)
-    for url in (reverse("web:customer_list"), _detail(hostile.pk)):
+    for url in (reverse("customers:customer_list"), _detail(hostile.pk)):
         text = client.get(url).text
         assert "<script>alert(" not in text
         assert "&lt;script&gt;alert(" in text
@@ -213,7 +217,7 @@ def test_script_in_name_renders_escaped(client, agent_a, org):
 
 def _register(client, customer, **fields):
     data = {"reg-reason": "客户来电", **{f"reg-{k}": v for k, v in fields.items()}}
-    return client.post(reverse("web:customer_change_register", args=[customer.pk]), data)
+    return client.post(reverse("customers:customer_change_register", args=[customer.pk]), data)
 
 
 def test_too_long_name_is_rejected_naming_the_field(client, agent_a, mine):
@@ -262,7 +266,7 @@ def test_change_register_needs_the_permission(client, org, make_user, mine):
 
 def test_tier_override_needs_a_reason_and_shows_it(client, agent_a, mine):
     client.force_login(agent_a)
-    url = reverse("web:customer_tier_override", args=[mine.pk])
+    url = reverse("customers:customer_tier_override", args=[mine.pk])
     missing = client.post(url, {"tier-tier": "gold", "tier-reason": ""})
     assert missing.status_code == 400
     assert 'id="tier-errors"' in missing.text
@@ -278,7 +282,7 @@ def test_tier_override_needs_a_reason_and_shows_it(client, agent_a, mine):
 def test_edit_updates_value_and_tier_and_keeps_history(client, agent_a, mine):
     client.force_login(agent_a)
     response = client.post(
-        reverse("web:customer_edit", args=[mine.pk]),
+        reverse("customers:customer_edit", args=[mine.pk]),
         {"edit-monthly_value": "600", "edit-tags": "宽带, 老客户", "edit-version": mine.version},
     )
     assert response.status_code == 302
@@ -291,7 +295,7 @@ def test_edit_updates_value_and_tier_and_keeps_history(client, agent_a, mine):
 def test_edit_with_stale_version_reports_conflict_in_the_form(client, agent_a, mine):
     client.force_login(agent_a)
     response = client.post(
-        reverse("web:customer_edit", args=[mine.pk]),
+        reverse("customers:customer_edit", args=[mine.pk]),
         {"edit-monthly_value": "600", "edit-version": mine.version + 5},
     )
     assert response.status_code == 400
@@ -321,7 +325,7 @@ def test_access_log_records_the_client_behind_trusted_proxies(
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
     client.force_login(agent_a)
     response = client.post(
-        reverse("web:customer_reveal", args=[mine.pk]),
+        reverse("customers:customer_reveal", args=[mine.pk]),
         {"field": "phone"},
         HTTP_X_FORWARDED_FOR=forwarded,
         HTTP_HX_REQUEST="true",

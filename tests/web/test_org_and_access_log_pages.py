@@ -11,7 +11,7 @@ from tests.factories import make_customer
 
 def test_org_tree_shows_the_subtree_in_scope_with_staff_counts(client, agent_a, org):
     client.force_login(agent_a)
-    response = client.get(reverse("web:org_tree"))
+    response = client.get(reverse("org:org_tree"))
     assert response.status_code == 200
     text = response.text
     assert f'id="unit-{org["county_a1"].pk}"' in text
@@ -25,7 +25,7 @@ def test_org_tree_shows_the_subtree_in_scope_with_staff_counts(client, agent_a, 
 
 def test_staff_list_shows_roles_and_scopes_in_scope_only(client, supervisor_a, agent_a, agent_b):
     client.force_login(supervisor_a)
-    response = client.get(reverse("web:staff_list"))
+    response = client.get(reverse("org:staff_list"))
     assert response.status_code == 200
     text = response.text
     assert f'id="staff-{agent_a.staff.pk}"' in text
@@ -40,7 +40,7 @@ def test_staff_list_filters_by_unit_subtree(
     client, admin_user, supervisor_a, agent_a, agent_b, org
 ):
     client.force_login(admin_user)
-    response = client.get(reverse("web:staff_list"), {"org_unit": org["pref_b"].pk})
+    response = client.get(reverse("org:staff_list"), {"org_unit": org["pref_b"].pk})
     assert f'id="staff-{agent_b.staff.pk}"' in response.text
     assert f'id="staff-{agent_a.staff.pk}"' not in response.text
     assert f'id="staff-{supervisor_a.staff.pk}"' not in response.text
@@ -53,13 +53,13 @@ def test_staff_list_query_count_does_not_grow_with_staff(
         make_user(f"agent{i}", org["county_a1"], "agent")
     client.force_login(admin_user)
     with django_assert_max_num_queries(10):
-        response = client.get(reverse("web:staff_list"))
+        response = client.get(reverse("org:staff_list"))
     assert response.text.count('class="role-name"') >= 30
 
 
 def test_access_log_needs_the_permission(client, agent_a):
     client.force_login(agent_a)
-    response = client.get(reverse("web:access_log"))
+    response = client.get(reverse("customers:access_log"))
     assert response.status_code == 403
     assert 'id="error-403"' in response.text
 
@@ -70,7 +70,7 @@ def test_access_log_shows_reveals_in_scope_with_ip(client, supervisor_a, agent_a
     services.customer_reveal(actor=agent_a, customer=mine, ip="10.8.8.8")
     services.customer_reveal(actor=agent_b, customer=theirs, ip="10.9.9.9")
     client.force_login(supervisor_a)
-    response = client.get(reverse("web:access_log"))
+    response = client.get(reverse("customers:access_log"))
     assert response.status_code == 200
     in_scope = AccessLog.objects.get(actor=agent_a)
     out_of_scope = AccessLog.objects.get(actor=agent_b)
@@ -85,7 +85,7 @@ def test_access_log_filters_by_action_and_user(client, supervisor_a, agent_a, or
     reveal = AccessLog.objects.get(action="reveal")
     export = AccessLog.objects.get(action="export")
     client.force_login(supervisor_a)
-    url = reverse("web:access_log")
+    url = reverse("customers:access_log")
     by_action = client.get(url, {"action": "export"}, headers={"HX-Request": "true"})
     assert "<html" not in by_action.text
     assert f'id="access-{export.pk}"' in by_action.text
@@ -97,6 +97,6 @@ def test_access_log_filters_by_action_and_user(client, supervisor_a, agent_a, or
 
 def test_access_log_rejects_bad_filter_values_with_a_message(client, supervisor_a):
     client.force_login(supervisor_a)
-    response = client.get(reverse("web:access_log"), {"date_from": "2026-13-45"})
+    response = client.get(reverse("customers:access_log"), {"date_from": "2026-13-45"})
     assert response.status_code == 200
     assert 'id="form-errors"' in response.text

@@ -30,7 +30,7 @@ def staffed(org, make_user, agent_a, agent_b, supervisor_a, admin_user):
 def test_supervisor_sees_direct_and_subtree_staff_of_the_prefecture(client, supervisor_a, staffed):
     org = staffed
     client.force_login(supervisor_a)
-    response = client.get(reverse("web:org_tree"))
+    response = client.get(reverse("org:org_tree"))
     counts = _counts(response)
     assert counts[org["pref_a"].pk] == (1, 5)  # supervisor; + agent_a, 2 in team, 1 in A2
     assert counts[org["county_a1"].pk] == (1, 3)
@@ -48,7 +48,7 @@ def test_supervisor_sees_direct_and_subtree_staff_of_the_prefecture(client, supe
 def test_administrator_sees_the_whole_organisation_total(client, admin_user, staffed):
     org = staffed
     client.force_login(admin_user)
-    counts = _counts(client.get(reverse("web:org_tree")))
+    counts = _counts(client.get(reverse("org:org_tree")))
     assert counts[org["province"].pk] == (1, 7)
     assert counts[org["pref_b"].pk] == (0, 1)
 
@@ -57,8 +57,8 @@ def test_subtree_total_matches_the_linked_staff_list(client, supervisor_a, staff
     """The total links to the staff list of the unit and its sub-units: same number."""
     org = staffed
     client.force_login(supervisor_a)
-    counts = _counts(client.get(reverse("web:org_tree")))
-    listed = client.get(reverse("web:staff_list"), {"org_unit": org["pref_a"].pk})
+    counts = _counts(client.get(reverse("org:org_tree")))
+    listed = client.get(reverse("org:staff_list"), {"org_unit": org["pref_a"].pk})
     assert listed.text.count('class="role-name"') >= 1
     assert len(listed.context["page"].rows) == counts[org["pref_a"].pk][1]
 
@@ -68,7 +68,7 @@ def test_org_tree_query_count_is_fixed_whatever_the_tree_size(
 ):
     org = staffed
     client.force_login(admin_user)
-    url = reverse("web:org_tree")
+    url = reverse("org:org_tree")
     client.get(url)  # warm the session and the cached permissions and scope
     # session, user, the unread count in the menu, and one query for the units with their
     # direct staff counts — none per unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,7 @@ from kefu.customers.models import (
     CustomerContact,
     CustomerHistory,
     CustomerProduct,
+    ServiceTier,
 )
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_filter, scope_for
@@ -47,6 +48,22 @@ def customer_visible(viewer, pk: int) -> Customer | None:
     scope = scope_for(viewer)
     managed = scope.own and customer.manager_id == viewer.pk
     return customer if managed or scope.covers_unit(customer.org_unit) else None
+
+
+def customer_tier_counts(viewer) -> list[tuple[str, int]]:
+    """(effective tier, customers) inside the viewer's scope, in tier order; one query.
+    The home dashboard's customer pyramid."""
+    counts: dict[str, int] = {}
+    rows = (
+        customers_visible(viewer)
+        .order_by()
+        .values_list("tier", "tier_override")
+        .annotate(n=Count("id"))
+    )
+    for tier, override, n in rows:
+        effective = override or tier
+        counts[effective] = counts.get(effective, 0) + n
+    return [(tier, counts[tier]) for tier in ServiceTier.values if tier in counts]
 
 
 def customer_list(*, viewer, filters: dict[str, str] | None = None) -> QuerySet[Customer]:

@@ -26,6 +26,14 @@ from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
 from kefu.customers import selectors, services
+from kefu.customers.forms import (
+    AccessLogFilterForm,
+    ChangeRegisterForm,
+    CustomerCreateForm,
+    CustomerEditForm,
+    CustomerSearchForm,
+    TierOverrideForm,
+)
 from kefu.customers.models import Customer, CustomerKind, HistorySource
 from kefu.customers.pii import is_phone_account, masked_account
 from kefu.customers.validation import FIELD_LABELS
@@ -33,15 +41,7 @@ from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.org.selectors import org_units_visible
 from kefu.web.errors import form_add_kefu_error, http_errors
-from kefu.web.forms import (
-    AccessLogFilterForm,
-    ChangeRegisterForm,
-    CustomerCreateForm,
-    CustomerEditForm,
-    CustomerSearchForm,
-    TierOverrideForm,
-    valid_filters,
-)
+from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
 
 HISTORY_LIMIT = 50
@@ -136,7 +136,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             if for_workbench:
                 query = urlencode({"caller": customer.phone, "customer": customer.pk})
                 return redirect(f"{reverse('workorders:workbench')}?{query}")
-            return redirect("web:customer_detail", pk=customer.pk)
+            return redirect("customers:customer_detail", pk=customer.pk)
     context = {
         "for_workbench": for_workbench,
         "form": form,
@@ -331,7 +331,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_kefu_error(form, exc)
         else:
             messages.success(request, _("Customer saved."))
-            return redirect("web:customer_detail", pk=pk)
+            return redirect("customers:customer_detail", pk=pk)
     return _form_failed(request, customer, "edit_form", form)
 
 
@@ -354,7 +354,7 @@ def customer_tier_override(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_kefu_error(form, exc)
         else:
             messages.success(request, _("Tier updated."))
-            return redirect("web:customer_detail", pk=pk)
+            return redirect("customers:customer_detail", pk=pk)
     return _form_failed(request, customer, "tier_form", form)
 
 
@@ -382,7 +382,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_kefu_error(form, exc)
         else:
             messages.success(request, _("Change registered and applied."))
-            return redirect("web:customer_detail", pk=pk)
+            return redirect("customers:customer_detail", pk=pk)
     elif any(form.identity().values()):
         # Checked and logged even though the rest of the form is wrong (see the service).
         try:
@@ -425,7 +425,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "customers/partials/_revealed.html", context)
     messages.info(request, _("Shown in clear and logged: %(value)s") % {"value": value})
-    return redirect("web:customer_detail", pk=pk)
+    return redirect("customers:customer_detail", pk=pk)
 
 
 # --- access log -------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -19,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from openpyxl import Workbook
@@ -28,26 +26,15 @@ from kefu.core.errors import KefuError, NotFound, ValidationFailed
 from kefu.core.http import client_ip
 from kefu.customers import import_jobs
 from kefu.customers.exporting import customers_export
+from kefu.customers.forms import CustomerSearchForm, ImportUploadForm
 from kefu.customers.import_check import FILE_HEADERS
 from kefu.customers.models import ImportStatus
 from kefu.org.selectors import org_units_visible
 from kefu.web.errors import http_errors
-from kefu.web.forms import CustomerSearchForm, valid_filters
+from kefu.web.forms import valid_filters
 
 RECENT_JOBS = 10
 PROBLEMS_SHOWN = 200
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("File"),
-        help_text=gettext_lazy(".xlsx or .csv (UTF-8 or GBK, as Excel saves it)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-    skip_invalid = forms.BooleanField(
-        label=gettext_lazy("Import the valid rows and list the others (skip invalid rows)"),
-        required=False,
-    )
 
 
 def _upload_too_large(request: HttpRequest) -> bool:
@@ -87,7 +74,7 @@ def customer_import(request: HttpRequest) -> HttpResponse:
                         for message in messages_:
                             form.add_error("file", message)
                 else:
-                    return redirect("web:customer_import_job", pk=job.pk)
+                    return redirect("customers:customer_import_job", pk=job.pk)
             status = 400
     jobs = import_jobs.import_jobs_visible(request.user)[:RECENT_JOBS]
     context = {
@@ -183,7 +170,9 @@ def customer_export(request: HttpRequest) -> HttpResponse:
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except KefuError as exc:
         messages.error(request, str(exc.message))
-        return HttpResponseRedirect(f"{reverse('web:customer_list')}?{request.GET.urlencode()}")
+        return HttpResponseRedirect(
+            f"{reverse('customers:customer_list')}?{request.GET.urlencode()}"
+        )
     finally:
         # The open handle keeps the data; the name goes at once (no PII left on disk).
         if os.path.exists(path):

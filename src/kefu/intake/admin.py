@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from kefu.intake import mail
+from kefu.intake.mail.poll import mailbox_poll
+from kefu.intake.mail.services import mail_retry
 from kefu.intake.models import Mailbox, MailMessage
 
 
@@ -88,7 +89,7 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.action(description=_("Poll the selected mailboxes now"))
     def poll_now(self, request, queryset):
         for mailbox in queryset.select_related("owner", "accepting_unit", "order_type"):
-            report = mail.mailbox_poll(mailbox=mailbox)
+            report = mailbox_poll(mailbox=mailbox)
             if report.error:
                 self.message_user(request, f"{mailbox.name}: {report.error}", level=messages.ERROR)
             else:
@@ -131,7 +132,7 @@ class MailMessageAdmin(admin.ModelAdmin):
         permissions=["change_mailbox"],
     )
     def retry(self, request, queryset):
-        count = mail.mail_retry(records=queryset)
+        count = mail_retry(records=queryset)
         self.message_user(
             request,
             _("%(count)d failed e-mails will be read again at the next poll.") % {"count": count},

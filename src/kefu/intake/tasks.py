@@ -6,7 +6,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kefu.intake import mail
+from kefu.intake.mail import poll
 from kefu.intake.models import Mailbox
 
 
@@ -19,7 +19,7 @@ def mailbox_poll(mailbox_id: int) -> None:
         .first()
     )
     if mailbox is not None:
-        mail.mailbox_poll(mailbox=mailbox)
+        poll.mailbox_poll(mailbox=mailbox)
 
 
 @db_periodic_task(crontab(minute="*"))

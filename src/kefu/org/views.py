@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from kefu.org import selectors
-from kefu.web.forms import StaffFilterForm, valid_filters
+from kefu.org.forms import StaffFilterForm
+from kefu.web.forms import valid_filters
 from kefu.web.paging import page_of
 
 

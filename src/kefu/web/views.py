@@ -7,9 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from kefu.customers.forms import CustomerSearchForm
+from kefu.customers.selectors import customer_tier_counts
 from kefu.org.selectors import role_assignments_of
-from kefu.web.forms import CustomerSearchForm, ThrottledAuthenticationForm
-from kefu.web.selectors import dashboard_tier_counts
+from kefu.web.forms import ThrottledAuthenticationForm
 
 
 class LoginView(auth_views.LoginView):
@@ -26,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     staff = getattr(user, "staff", None) if hasattr(user, "staff") else None
     can_customers = user.has_perm("customers.view_customer")
-    tier_counts = dashboard_tier_counts(user) if can_customers else []
+    tier_counts = customer_tier_counts(user) if can_customers else []
     context = {
         "staff": staff,
         "assignments": list(role_assignments_of(user)),

@@ -50,7 +50,7 @@ def reply_send(*, order: WorkOrder, text: str) -> dict[str, Any]:
     payload: dict[str, Any] = {"order": order.pk, "reply": True}
     address, channel = "", None
     if order.channel == Channel.EMAIL:
-        from kefu.intake.mail import reply_thread
+        from kefu.intake.mail.selectors import reply_thread
 
         thread = reply_thread(order)
         if thread is not None:

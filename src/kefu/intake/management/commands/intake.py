@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kefu.intake.mail import mailboxes_poll
+from kefu.intake.mail.poll import mailboxes_poll
 from kefu.intake.models import Mailbox
 
 
