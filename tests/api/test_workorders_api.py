@@ -579,3 +579,33 @@ def test_a_responsible_unit_outside_the_scope_is_refused(
     )
     assert list(body["extra"]["errors"]) == ["responsible_unit"]
     assert WorkOrder.objects.get(pk=order["id"]).version == taken["version"]
+
+
+@pytest.mark.parametrize(("routed", "queries"), [(False, 8), (True, 30)])
+def test_a_create_costs_a_pinned_number_of_queries(
+    client_for, org, agent_a, make_user, django_assert_num_queries, routed, queries
+):
+    """Taking a complaint in through the API — intake, its clocks, complaint checks, and
+    when a rule fits the dispatch with its own clocks and notification — costs a fixed
+    number of statements: a change that adds one must say so here (bench/RESULTS.md)."""
+    from kefu.workorders.models import Assignment, DispatchRule, WorkOrderType
+    from tests.factories import make_customer
+
+    customer = make_customer(
+        actor=agent_a, org_unit=org["county_a1"], name="王小明", phone="13800138000"
+    )
+    make_user("hand_a1_0", org["team_a1"], "handler")
+    if routed:
+        DispatchRule.objects.create(
+            name="投诉→A1营业班",
+            order_type=WorkOrderType.objects.get(code="complaint"),
+            target_unit=org["team_a1"],
+            assignment=Assignment.LEAST_LOAD,
+        )
+    client = client_for(agent_a)
+    _ok(_create(client, customer, title="暖机"), 201)  # caches warmed as in a running server
+    with django_assert_num_queries(queries):
+        body = _ok(_create(client, customer), 201)
+    assert (body["status"], body["handling_unit"] is not None) == (
+        ("dispatched", True) if routed else ("accepted", False)
+    )
