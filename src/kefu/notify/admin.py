@@ -34,7 +34,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
+        "serial",
         "created_at",
         "channel",
         "template",
@@ -65,6 +65,10 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_retry_permission(self, request):
         return request.user.has_perm("notify.retry_message")
+
+    @admin.display(description=_("serial number"), ordering="id")
+    def serial(self, obj: Message) -> int:
+        return obj.pk
 
     @admin.display(description=_("to"))
     def to_display(self, obj: Message) -> str:
