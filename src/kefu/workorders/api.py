@@ -54,6 +54,7 @@ from kefu.core.masking import mask_phone
 from kefu.core.parsers import JSONParser
 from kefu.customers.models import Customer
 from kefu.customers.selectors import customer_visible
+from kefu.notify.models import MessageStatus
 from kefu.org.models import OrgUnit
 from kefu.org.selectors import org_units_visible
 from kefu.sla import selectors as sla_selectors
@@ -61,6 +62,7 @@ from kefu.sla.api import SlaClockSerializer
 from kefu.workorders import selectors, services
 from kefu.workorders.attachments import attachment_file, attachment_response
 from kefu.workorders.contact import work_order_contact_reveal
+from kefu.workorders.customer_notice import delivery_states, not_sent_reason
 from kefu.workorders.models import (
     Attachment,
     BusinessLine,
@@ -278,6 +280,67 @@ class AllowedActionSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class DeliverySerializer(serializers.Serializer):
+    """What a reply (回复) sent to the customer and whether it was delivered."""
+
+    sent = serializers.BooleanField(
+        help_text="true: a message went to the outbox; false: the customer was not told."
+    )
+    not_sent_reason = serializers.CharField(
+        allow_null=True,
+        help_text="When not sent: no_address, template_missing or template_inactive.",
+    )
+    not_sent_reason_display = serializers.CharField(allow_null=True)
+    channel = serializers.CharField(allow_null=True, help_text="sms or email.")
+    channel_display = serializers.CharField(allow_null=True)
+    to = serializers.CharField(allow_null=True, help_text="The address, masked.")
+    status = serializers.CharField(allow_null=True, help_text="pending, sent or failed.")
+    status_display = serializers.CharField(allow_null=True)
+    delivered = serializers.BooleanField(help_text="true once the gateway or server took it.")
+    sent_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(
+        allow_null=True, help_text="Why the last delivery attempt failed."
+    )
+    text = serializers.CharField(allow_null=True, help_text="The text sent to the customer.")
+
+
+def _delivery(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    if not state["sent"]:
+        return {
+            "sent": False,
+            "not_sent_reason": state["not_sent"],
+            "not_sent_reason_display": not_sent_reason(state["not_sent"]),
+            "channel": None,
+            "channel_display": None,
+            "to": None,
+            "status": None,
+            "status_display": None,
+            "delivered": False,
+            "sent_at": None,
+            "last_error": None,
+            "text": None,
+        }
+    message = state["message"]
+    return {
+        "sent": True,
+        "not_sent_reason": None,
+        "not_sent_reason_display": None,
+        "channel": message.channel,
+        "channel_display": message.get_channel_display(),
+        "to": state["to"],
+        "status": message.status,
+        "status_display": message.get_status_display(),
+        "delivered": message.status == MessageStatus.SENT,
+        "sent_at": serializers.DateTimeField().to_representation(message.sent_at)
+        if message.sent_at
+        else None,
+        "last_error": message.last_error or None,
+        "text": message.body,
+    }
+
+
 class EventSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
     """One line of the timeline: who did what, from which state to which."""
 
@@ -287,6 +350,10 @@ class EventSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
     from_status_display = LabelField(Status.choices, source="from_status")
     to_status_display = LabelField(Status.choices, source="to_status")
     data = serializers.DictField(help_text="Details of the action, e.g. the unit dispatched to.")
+    delivery = serializers.SerializerMethodField(
+        help_text="For a reply: what was sent to the customer and whether it was delivered; "
+        "null for other events."
+    )
 
     class Meta:
         model = WorkOrderEvent
@@ -304,9 +371,14 @@ class EventSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
             "to_status_display",
             "note",
             "data",
+            "delivery",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DeliverySerializer(allow_null=True))
+    def get_delivery(self, obj: WorkOrderEvent) -> dict[str, Any] | None:
+        return _delivery(self.context.get("deliveries", {}).get(obj.pk))
 
     def get_action_display(self, obj: WorkOrderEvent) -> str:
         return services.action_label(obj.action)
@@ -316,6 +388,13 @@ class EventSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
 
     def get_actor_unit_name(self, obj: WorkOrderEvent) -> str | None:
         return obj.actor_unit.name if obj.actor_unit_id else None
+
+
+def timeline_data(events) -> list:
+    """The events as the API shows them, each reply with its delivery (one outbox query)."""
+    events = list(events)
+    deliveries = delivery_states(events)
+    return EventSerializer(events, many=True, context={"deliveries": deliveries}).data
 
 
 class CoHandlingSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
@@ -560,7 +639,7 @@ class WorkOrderDetailSerializer(ReusedFieldsMixin, serializers.ModelSerializer):
         events = self.context.get("timeline")
         if events is None:
             events = selectors.order_timeline(obj)
-        return EventSerializer(events, many=True).data
+        return timeline_data(events)
 
 
 # --- input ------------------------------------------------------------------------------
@@ -1065,7 +1144,7 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], serializer_class=EventSerializer, pagination_class=None)
     def events(self, request: Request, pk: str) -> Response:
         order = self._get(pk)
-        return Response(EventSerializer(selectors.order_timeline(order), many=True).data)
+        return Response(timeline_data(selectors.order_timeline(order)))
 
     @extend_schema(
         summary="The order's time limits (首次联系, 处理 …), live and stopped, oldest first",
