@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from kefu.core.api import error_responses, flatten_errors, require_perms
 from kefu.core.cn_validation import InvalidValue, normalize_phone
 from kefu.core.errors import ValidationFailed
+from kefu.core.throttling import ScreenPopRateThrottle
 from kefu.customers.api import CustomerSummarySerializer
 from kefu.customers.selectors import customer_list
 from kefu.outages.models import Outage
@@ -136,6 +137,9 @@ class ScreenPopView(APIView):
     """来电弹屏. An unknown caller (or one outside your scope) is 200 with customer null."""
 
     permission_classes = [require_perms("customers.view_customer")]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScreenPopRateThrottle()]
 
     @extend_schema(
         operation_id="cti_screen_pop",
