@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from kefu.core.masking import mask_phone
+from kefu.core.masking import mask_address
 from kefu.notify.customer import clause, customer_context
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.models import Message
@@ -23,14 +23,6 @@ from kefu.notify.services import TemplateMissing, notify
 from kefu.workorders.models import Channel, WorkOrder
 
 REPLY_TEMPLATE = "wo_resolved_customer"
-
-
-def mask_address(address: str) -> str:
-    """z***@example.cn for mail, 138****8000 for phones: the timeline shows no contact data."""
-    if "@" in address:
-        local, _, domain = address.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return mask_phone(address)
 
 
 def _phone(order: WorkOrder) -> str:
