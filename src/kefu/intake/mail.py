@@ -47,7 +47,7 @@ from kefu.intake.models import Mailbox, MailKind, MailMessage
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.services import notify
 from kefu.org.scope import scope_for
-from kefu.workorders.attachments import attachment_store
+from kefu.workorders.attachments import attachment_store, attachments_kept_on_commit
 from kefu.workorders.models import Channel, WorkOrder
 from kefu.workorders.services import (
     TEXT_MAX,
@@ -740,7 +740,8 @@ def mail_take_in(
         _advance(mailbox, uid)
         return existing, False
     try:
-        with transaction.atomic():
+        # An intake rolled back leaves none of the attachment files it wrote.
+        with attachments_kept_on_commit(), transaction.atomic():
             return _take_in(mailbox, uid, raw, key, truncated), True
     except (OperationalError, InterfaceError):
         raise  # the database is unwell, not the message: stop; the next poll retries

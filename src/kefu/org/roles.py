@@ -41,7 +41,12 @@ DEFAULT_ROLES = {
     ),
     "dispatcher": ("派单员", "把工单派给处理单位", DataScope.SUBTREE, _VIEW + _WO_DISPATCH),
     "handler": ("处理人", "处理本单位的工单", DataScope.UNIT, _VIEW + _WO_HANDLE),
-    "field_technician": ("装维人员", "上门装维，处理派给本人的工单", DataScope.OWN, _VIEW + _WO_HANDLE),
+    "field_technician": (
+        "装维人员",
+        "上门装维，处理派给本人的工单",
+        DataScope.OWN,
+        _VIEW + _WO_HANDLE,
+    ),
     "callback_agent": (
         "回访员",
         "回访客户，了解满意度",
@@ -55,7 +60,12 @@ DEFAULT_ROLES = {
         DataScope.SUBTREE,
         _VIEW + _EDIT + _SUPERVISE + _WO_SUPERVISE,
     ),
-    "administrator": ("管理员", "系统配置，拥有全部权限", DataScope.ALL, None),  # None: every permission
+    "administrator": (
+        "管理员",
+        "系统配置，拥有全部权限",
+        DataScope.ALL,
+        None,
+    ),  # None: every permission
 }
 
 _ADMIN_APPS = (
