@@ -26,8 +26,9 @@ from kefu.customers.api import CustomerSummarySerializer
 from kefu.customers.selectors import customer_list
 from kefu.outages.models import Outage
 from kefu.outages.selectors import active_outages_for_unit
-from kefu.workorders.api import WorkOrderSummarySerializer, summary_rows
+from kefu.workorders.api import summary_rows
 from kefu.workorders.selectors import work_orders_visible
+from kefu.workorders.serializers import WorkOrderSummarySerializer
 from kefu.workorders.transitions import OPEN
 
 WORKBENCH_PATH = "/workbench/"
