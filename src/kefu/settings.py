@@ -254,6 +254,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("KEFU_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("KEFU_THROTTLE_USER", "6000/min"),
+        # Screen-pop and customer search by phone/account: each confirms that a whole
+        # number belongs to a customer, so far fewer per user (docs/admin-guide.md).
+        "screen_pop": os.environ.get("KEFU_THROTTLE_SCREEN_POP", "120/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "kefu.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kefu.core.api.exception_handler",

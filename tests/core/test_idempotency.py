@@ -14,6 +14,7 @@ import gc
 import itertools
 import json
 import random
+import re
 import resource
 import socket
 import subprocess
@@ -242,7 +243,8 @@ def test_a_malformed_key_is_refused_naming_the_header(api, agent_a, org, key):
     assert response.status_code == 400
     error = response.json()
     assert error["code"] == "validation_failed"
-    assert error["message"].startswith("Idempotency-Key: ")
+    # "Idempotency-Key: …" in English, "Idempotency-Key：…" in Chinese.
+    assert re.match(r"Idempotency-Key(: |：)", error["message"]), error["message"]
     assert list(error["extra"]["errors"]) == ["Idempotency-Key"]
     assert not Customer.objects.exists() and not IdempotencyRecord.objects.exists()
 

@@ -173,3 +173,46 @@ def test_reply_with_an_attachment_adds_it_to_the_existing_order(mailbox, imap_ac
     (attachment,) = order.attachments.all()
     assert attachment.name == "补充照片.jpg"
     assert stored(data_dir, attachment).read_bytes() == PHOTO
+
+
+@pytest.fixture
+def intake_record_refused(db):
+    """The database refuses the intake record of a new order, as a full disk or a broken
+    constraint would: the last write of the intake, after its attachments were stored.
+    A real trigger, not a stand-in for our code; the failure record still goes in."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION kefu_test_refuse() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER kefu_test_refuse BEFORE INSERT ON intake_mailmessage "
+                "FOR EACH ROW WHEN (NEW.kind = 'new') EXECUTE FUNCTION kefu_test_refuse()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER kefu_test_refuse BEFORE INSERT ON intake_mailmessage "
+                "WHEN NEW.kind = 'new' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+
+
+def test_an_intake_rolled_back_after_storing_attachments_leaves_no_file(
+    mailbox, imap_account, data_dir, intake_record_refused
+):
+    imap_account.deliver(
+        make_mail_with_files(
+            files=[
+                ("小票.txt", "text/plain", "小票内容".encode()),
+                ("照片.jpg", "image/jpeg", PHOTO),
+            ]
+        )
+    )
+    report = mailbox_poll(mailbox=Mailbox.objects.get(pk=mailbox.pk))
+
+    assert report.failed == 1 and report.new == 0
+    assert not WorkOrder.objects.exists() and not Attachment.objects.exists()
+    folder = data_dir / "attachments"
+    assert not folder.exists() or not [p for p in folder.rglob("*") if p.is_file()]

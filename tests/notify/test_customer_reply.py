@@ -135,3 +135,65 @@ def test_an_order_without_a_number_or_address_says_the_customer_was_not_told(
     client.force_login(agent_a)
     page = client.get(reverse("workorders:workorder_detail", args=[order.number])).content
     assert b"no phone number or e-mail address" in page or "没有".encode() in page
+
+
+def _api_reply_event(client, order):
+    timeline = client.get(f"/api/v1/work-orders/{order.pk}/events/")
+    assert timeline.status_code == 200, timeline.content
+    [reply] = [e for e in timeline.json() if e["action"] == "reply"]
+    others = [e for e in timeline.json() if e["action"] != "reply"]
+    assert others and all(e["delivery"] is None for e in others)
+    detail = client.get(f"/api/v1/work-orders/{order.pk}/").json()
+    [in_detail] = [e for e in detail["timeline"] if e["action"] == "reply"]
+    assert in_detail["delivery"] == reply["delivery"]
+    return reply["delivery"]
+
+
+@pytest.fixture
+def api_client(agent_a):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent_a).key}")
+    return client
+
+
+def test_the_api_timeline_shows_what_was_sent_and_whether_it_was_delivered(
+    settings, http_receiver, committed, api_client, agent_a, resolved_order
+):
+    settings.KEFU_SMS_GATEWAY_URL = f"{http_receiver.url}/sms/send"
+    http_receiver.statuses = [503]  # the gateway is down at first
+
+    order = _reply(committed, agent_a, resolved_order, "已为您更换光猫")
+
+    delivery = _api_reply_event(api_client, order)
+    assert delivery["sent"] is True and delivery["delivered"] is False
+    assert delivery["channel"] == "sms" and delivery["to"] == "138****8000"
+    assert delivery["status"] == "pending" and "HTTP 503" in delivery["last_error"]
+    assert "已为您更换光猫" in delivery["text"] and delivery["sent_at"] is None
+
+    message = Message.objects.get(template="wo_resolved_customer")
+    assert message_deliver(message_id=message.pk, now=message.next_attempt_at) == "sent"
+    delivery = _api_reply_event(api_client, order)
+    assert delivery["delivered"] is True and delivery["status"] == "sent"
+    assert delivery["sent_at"] and delivery["last_error"] is None
+
+
+def test_the_api_timeline_says_the_customer_was_not_told(
+    committed, api_client, org, agent_a, make_user, now
+):
+    order = _resolved(org, agent_a, make_user, channel=Channel.HALL, phone="")
+    order = _reply(committed, agent_a, order, "已当面解答")
+
+    delivery = _api_reply_event(api_client, order)
+    assert delivery["sent"] is False and delivery["delivered"] is False
+    assert delivery["not_sent_reason"] == "no_address"
+    assert delivery["not_sent_reason_display"] and delivery["channel"] is None
+
+
+def test_the_schema_declares_the_delivery_nullable(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    event = schema["components"]["schemas"]["Event"]["properties"]["delivery"]
+    assert event.get("nullable") or {"type": "null"} in event.get("oneOf", [])
+    assert "Delivery" in str(event)

@@ -127,3 +127,46 @@ def test_a_missing_or_tampered_file_is_a_404_not_a_read_elsewhere(
 
     url = f"/api/v1/work-orders/{order.pk}/attachments/{kept.pk}/"
     assert api(agent_a).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_attachments_read_only(org, agent_a, admin_user, types, client):
+    from django.contrib.auth import get_user_model
+
+    order = take_in(agent_a, types, org)
+    kept = attachment_store(
+        order=order, name="发票.pdf", content_type="application/pdf", data=b"%PDF" * 600
+    )
+    get_user_model().objects.filter(pk=admin_user.pk).update(is_staff=True)
+    client.force_login(admin_user)
+
+    listing = client.get(reverse("admin:workorders_attachment_changelist"))
+    assert listing.status_code == 200
+    assert "发票.pdf" in listing.text and order.number in listing.text and "2 KB" in listing.text
+    assert "文件名" in listing.text and "附件" in listing.text
+    detail = client.get(reverse("admin:workorders_attachment_change", args=[kept.pk]))
+    assert detail.status_code == 200 and kept.sha256 in detail.text
+    assert 'name="name"' not in detail.text  # nothing to edit
+    assert client.get(reverse("admin:workorders_attachment_add")).status_code == 403
+    delete = reverse("admin:workorders_attachment_delete", args=[kept.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_failed_row_takes_its_file_with_it(org, agent_a, types, data_dir):
+    """attachments_kept_on_commit: the files of a block that raises are gone again."""
+    from django.db import transaction
+
+    from kefu.workorders.attachments import attachments_kept_on_commit
+    from kefu.workorders.models import Attachment
+
+    order = take_in(agent_a, types, org)
+    with pytest.raises(RuntimeError), attachments_kept_on_commit(), transaction.atomic():
+        attachment_store(order=order, name="a.txt", content_type="text/plain", data=b"a")
+        attachment_store(order=order, name="b.txt", content_type="text/plain", data=b"b")
+        raise RuntimeError("the intake fails after storing")
+    assert not Attachment.objects.exists()
+    assert not [p for p in (data_dir / "attachments").rglob("*") if p.is_file()]
+    with attachments_kept_on_commit(), transaction.atomic():
+        kept = attachment_store(order=order, name="c.txt", content_type="text/plain", data=b"c")
+    assert (data_dir / kept.path).read_bytes() == b"c"

@@ -107,12 +107,9 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        failed = ValidationFailed.for_fields(errors)
         return Response(
-            {
-                "code": "validation_failed",
-                "message": "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()),
-                "extra": {"errors": errors},
-            },
+            {"code": failed.code, "message": str(failed.message), "extra": failed.extra},
             status=400,
         )
     if isinstance(exc, (OverflowError, DataError)):

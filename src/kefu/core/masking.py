@@ -15,6 +15,19 @@ def mask_phone(value: str) -> str:
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
 
 
+def mask_email(value: str) -> str:
+    """z***@example.cn: the first letter and the domain kept."""
+    if not value:
+        return ""
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_address(value: str) -> str:
+    """An e-mail address or a phone number, each masked its own way."""
+    return mask_email(value) if "@" in value else mask_phone(value)
+
+
 def mask_id_number(value: str) -> str:
     """110101********123X: region kept, birth date and sequence hidden."""
     if not value:

@@ -35,6 +35,7 @@ from kefu.core.idempotency import (
 )
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.core.parsers import JSONParser
+from kefu.core.throttling import ScreenPopRateThrottle
 from kefu.customers import selectors, services
 from kefu.customers.models import (
     AccessAction,
@@ -500,6 +501,12 @@ class CustomerViewSet(viewsets.GenericViewSet):
     permission_classes = [require_perms("customers.view_customer")]
     parser_classes = [JSONParser]
     filter_backends: list = []
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "list" and selectors.is_number_lookup(self.request.query_params):
+            throttles.append(ScreenPopRateThrottle())
+        return throttles
 
     def _get(self, pk: str) -> Customer:
         return selectors.customer_get(viewer=self.request.user, pk=pk_or_404(pk))

@@ -250,8 +250,12 @@ class HistorySource(models.TextChoices):
 class CustomerHistory(models.Model):
     """One change to a customer: which fields went from what to what, by whom."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="history")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="history"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL
+    )
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=HistorySource.choices)
     changes = models.JSONField(_("changes"), default=dict)
@@ -275,8 +279,15 @@ class IdentityCheck(models.TextChoices):
 class ChangeRequest(models.Model):
     """客户信息变更登记: a sensitive change, applied only after an identity check (001:740)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="change_requests")
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="change_requests",
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT
+    )
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
     changes = models.JSONField(_("changes"))
     identity_checks = models.JSONField(_("identity checks passed"))
@@ -304,10 +315,14 @@ class AccessAction(models.TextChoices):
 class AccessLog(models.Model):
     """查阅登记: every unmasked view and every export of personal data (001:742)."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT
+    )
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     fields = models.CharField(_("fields"), max_length=100, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), default=1)
     reason = models.CharField(_("reason"), max_length=200, blank=True)

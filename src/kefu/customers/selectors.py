@@ -162,6 +162,16 @@ def _guess(q: str) -> tuple[Q, bool]:
     return _name_prefix_q(q), True
 
 
+def is_number_lookup(filters: dict[str, str]) -> bool:
+    """Whether a search looks a customer up by a whole phone or account number (directly or
+    through the search box): such a lookup confirms the number is a customer's, so the API
+    counts it against the lower screen-pop rate (docs/admin-guide.md)."""
+    if (filters.get("phone") or "").strip() or (filters.get("account") or "").strip():
+        return True
+    q = (filters.get("q") or "").strip()
+    return bool(q) and not _ID_SUFFIX.match(q) and not _guess(q)[1]
+
+
 def customer_get(*, viewer, pk: int) -> Customer:
     """One customer inside the viewer's scope, else NotFound (not 403: no existence leak)."""
     customer = (

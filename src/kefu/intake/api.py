@@ -21,12 +21,14 @@ from rest_framework.views import APIView
 from kefu.core.api import error_responses, flatten_errors, require_perms
 from kefu.core.cn_validation import InvalidValue, normalize_phone
 from kefu.core.errors import ValidationFailed
+from kefu.core.throttling import ScreenPopRateThrottle
 from kefu.customers.api import CustomerSummarySerializer
 from kefu.customers.selectors import customer_list
 from kefu.outages.models import Outage
 from kefu.outages.selectors import active_outages_for_unit
-from kefu.workorders.api import WorkOrderSummarySerializer, summary_rows
+from kefu.workorders.api import summary_rows
 from kefu.workorders.selectors import work_orders_visible
+from kefu.workorders.serializers import WorkOrderSummarySerializer
 from kefu.workorders.transitions import OPEN
 
 WORKBENCH_PATH = "/workbench/"
@@ -136,6 +138,9 @@ class ScreenPopView(APIView):
     """来电弹屏. An unknown caller (or one outside your scope) is 200 with customer null."""
 
     permission_classes = [require_perms("customers.view_customer")]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScreenPopRateThrottle()]
 
     @extend_schema(
         operation_id="cti_screen_pop",

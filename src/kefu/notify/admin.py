@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from kefu.core.masking import mask_phone
+from kefu.core.masking import mask_address
 from kefu.notify import services
-from kefu.notify.models import Message, NotificationTemplate, WebhookEndpoint
+from kefu.notify.models import Channel, Message, NotificationTemplate, WebhookEndpoint
 
 
 @admin.register(NotificationTemplate)
@@ -34,7 +34,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
+        "serial",
         "created_at",
         "channel",
         "template",
@@ -53,6 +53,26 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry_now"]
     show_full_result_count = False  # the outbox grows large: no COUNT(*) per page
+    # The detail page shows the address masked as the list does, and not the dedupe key,
+    # which embeds the address.
+    fields = (
+        "channel",
+        "recipient",
+        "to_display",
+        "endpoint",
+        "template",
+        "subject",
+        "body",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "read_at",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -66,10 +86,17 @@ class MessageAdmin(admin.ModelAdmin):
     def has_retry_permission(self, request):
         return request.user.has_perm("notify.retry_message")
 
+    @admin.display(description=_("serial number"), ordering="id")
+    def serial(self, obj: Message) -> int:
+        return obj.pk
+
     @admin.display(description=_("to"))
     def to_display(self, obj: Message) -> str:
-        if obj.address and "@" not in obj.address:
-            return mask_phone(obj.address)  # a customer's phone, masked as everywhere else
+        # A customer's phone or e-mail address (also on the console channel, which stands in
+        # for an unconfigured SMS gateway), masked as everywhere else, whoever looks: the
+        # outbox is no place to learn contact data. A webhook's URL as it is.
+        if obj.address and obj.channel != Channel.WEBHOOK:
+            return mask_address(obj.address)
         return obj.address or (obj.recipient.get_username() if obj.recipient else "")
 
     @admin.display(description=_("last error"))

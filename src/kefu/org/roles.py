@@ -30,31 +30,42 @@ _WO_SUPERVISE = _WO_DISPATCH + [
     "outages.change_outage",
 ]
 
-# code: (Chinese name, description, default scope, permissions)
+# code: (Chinese name, description, default scope, permissions). Names and descriptions are
+# stored rows that administrators may edit, so they are written in the site's language.
 DEFAULT_ROLES = {
     "agent": (
         "坐席",
-        "Hotline agent",
+        "受理来电，维护客户档案，新建工单",
         DataScope.SUBTREE,
         _VIEW + _EDIT + ["customers.view_pii"] + _WO_INTAKE,
     ),
-    "dispatcher": ("派单员", "Dispatcher", DataScope.SUBTREE, _VIEW + _WO_DISPATCH),
-    "handler": ("处理人", "Handling staff", DataScope.UNIT, _VIEW + _WO_HANDLE),
-    "field_technician": ("装维人员", "Field technician", DataScope.OWN, _VIEW + _WO_HANDLE),
+    "dispatcher": ("派单员", "把工单派给处理单位", DataScope.SUBTREE, _VIEW + _WO_DISPATCH),
+    "handler": ("处理人", "处理本单位的工单", DataScope.UNIT, _VIEW + _WO_HANDLE),
+    "field_technician": (
+        "装维人员",
+        "上门装维，处理派给本人的工单",
+        DataScope.OWN,
+        _VIEW + _WO_HANDLE,
+    ),
     "callback_agent": (
         "回访员",
-        "Callback agent",
+        "回访客户，了解满意度",
         DataScope.SUBTREE,
         _VIEW + ["customers.view_pii"] + _WO_VIEW,
     ),
-    "quality_inspector": ("质检员", "Quality inspector", DataScope.SUBTREE, _VIEW + _WO_VIEW),
+    "quality_inspector": ("质检员", "抽查工单与服务质量", DataScope.SUBTREE, _VIEW + _WO_VIEW),
     "supervisor": (
         "主管",
-        "Supervisor",
+        "督办、升级工单，导入导出客户档案，查看查阅登记",
         DataScope.SUBTREE,
         _VIEW + _EDIT + _SUPERVISE + _WO_SUPERVISE,
     ),
-    "administrator": ("管理员", "Administrator", DataScope.ALL, None),  # None: every permission
+    "administrator": (
+        "管理员",
+        "系统配置，拥有全部权限",
+        DataScope.ALL,
+        None,
+    ),  # None: every permission
 }
 
 _ADMIN_APPS = (
@@ -81,6 +92,19 @@ def _permissions(codes: list[str] | None):
     return Permission.objects.filter(q)
 
 
+# The descriptions seeded before they were Chinese: replaced where nobody edited them.
+_OLD_DESCRIPTIONS = {
+    "agent": "Hotline agent",
+    "dispatcher": "Dispatcher",
+    "handler": "Handling staff",
+    "field_technician": "Field technician",
+    "callback_agent": "Callback agent",
+    "quality_inspector": "Quality inspector",
+    "supervisor": "Supervisor",
+    "administrator": "Administrator",
+}
+
+
 def roles_seed() -> None:
     """Create the default roles if missing and top up their permissions (idempotent)."""
     for code, (name, description, scope, perms) in DEFAULT_ROLES.items():
@@ -88,4 +112,7 @@ def roles_seed() -> None:
             code=code,
             defaults={"name": name, "description": description, "default_scope": scope},
         )
+        if role.description == _OLD_DESCRIPTIONS[code]:
+            role.description = description
+            role.save(update_fields=["description"])
         role.permissions.add(*_permissions(perms))

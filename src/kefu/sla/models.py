@@ -188,7 +188,9 @@ class SlaClock(models.Model):
     the NULLs — the closed history of millions of orders is never scanned.
     """
 
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_clocks")
+    order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="sla_clocks"
+    )
     kind = models.CharField(_("clock"), max_length=16, choices=ClockKind.choices)
     policy = models.ForeignKey(
         SlaPolicy,

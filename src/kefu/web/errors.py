@@ -10,8 +10,16 @@ from django import forms
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import (
+    NON_FIELD_KEYS,
+    KefuError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    field_label,
+)
 
 
 def http_errors(view: Callable) -> Callable:
@@ -39,7 +47,8 @@ def form_add_kefu_error(
 
     With `field_labels` (form field name → the label services name it by, such as
     customers.validation.FIELD_LABELS), an error about a field the form has is shown at
-    that field instead of above the form.
+    that field instead of above the form. Above the form, a field is named by its label
+    (`kefu.core.errors.FIELD_LABELS`).
     """
     errors = exc.extra.get("errors") if isinstance(exc, ValidationFailed) else None
     if not errors:
@@ -53,5 +62,12 @@ def form_add_kefu_error(
         for message in messages:
             if name is not None:
                 form.add_error(name, message)
+            elif field in NON_FIELD_KEYS:
+                form.add_error(None, message)
             else:
-                form.add_error(None, f"{field}: {message}")
+                # Above the form, the field is named by its label (版本, 渠道), not its code.
+                named = _("%(field)s: %(message)s") % {
+                    "field": field_label(field),
+                    "message": message,
+                }
+                form.add_error(None, named)

@@ -5,8 +5,11 @@ DATA_DIR/attachments/<order number>/<random hex>: the name the sender gave it is
 row for display and download only, never used for the path, so "../../etc/passwd", a name
 of 500 characters or one with control characters lands in the order's folder like any other.
 A file over KEFU_ATTACHMENT_MAX_BYTES is not written; a timeline note names it instead.
-The file is written before the row commits: an intake rolled back leaves an unreferenced
-file in the order's folder (harmless; the message is taken in again and written anew).
+
+The file is written before the row commits, so a transaction that stores attachments runs
+inside `attachments_kept_on_commit()`: when the transaction does not commit, the files
+written in it are removed again, and no file is left that no row names. A failure of the
+row itself removes its file at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +35,30 @@ FOLDER = "attachments"
 NAME_MAX = 200
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,40}/[a-z0-9][a-z0-9.+-]{0,60}$")
 DEFAULT_TYPE = "application/octet-stream"
+
+# The files written inside the innermost attachments_kept_on_commit() block.
+_written: ContextVar[list[Path] | None] = ContextVar("attachments_written", default=None)
+
+
+@contextmanager
+def attachments_kept_on_commit() -> Iterator[None]:
+    """Around a transaction that stores attachments (`with attachments_kept_on_commit(),
+    transaction.atomic():`): if the block raises, the transaction rolled back, and the
+    files `attachment_store` wrote in it are deleted. Put it outside the atomic block, so
+    a failing COMMIT is seen too."""
+    written: list[Path] = []
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        _written.reset(token)
+        outer = _written.get()
+        if outer is not None:  # nested: the outer block answers for these files too
+            outer.extend(written)
 
 
 def max_bytes() -> int:
@@ -108,18 +138,26 @@ def attachment_store(
     target.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: never overwrite; the random name makes a clash practically impossible.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return Attachment.objects.create(
-        order=order,
-        name=shown,
-        content_type=safe_content_type(content_type),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        path=relative,
-        event=event,
-        message_id=message_id[:255],
-    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        attachment = Attachment.objects.create(
+            order=order,
+            name=shown,
+            content_type=safe_content_type(content_type),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            path=relative,
+            event=event,
+            message_id=message_id[:255],
+        )
+    except BaseException:
+        target.unlink(missing_ok=True)  # no row names it: it goes with the failed write
+        raise
+    written = _written.get()
+    if written is not None:
+        written.append(target)
+    return attachment
 
 
 def human_size(n: int) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from kefu.core.masking import mask_phone
+from kefu.core.masking import mask_address
 from kefu.notify.customer import clause, customer_context
 from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.models import Message
@@ -22,14 +23,6 @@ from kefu.notify.services import TemplateMissing, notify
 from kefu.workorders.models import Channel, WorkOrder
 
 REPLY_TEMPLATE = "wo_resolved_customer"
-
-
-def mask_address(address: str) -> str:
-    """z***@example.cn for mail, 138****8000 for phones: the timeline shows no contact data."""
-    if "@" in address:
-        local, _, domain = address.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return mask_phone(address)
 
 
 def _phone(order: WorkOrder) -> str:
@@ -80,9 +73,21 @@ def reply_send(*, order: WorkOrder, text: str) -> dict[str, Any]:
     return {"message": message.pk, "channel": channel, "to": mask_address(message.address)}
 
 
-def delivery_details(events) -> dict[int, list[tuple[str, str]]]:
-    """For the timeline: per reply event, what was sent to whom and whether it was
-    delivered, read from the outbox rows (one query for the whole timeline)."""
+_NOT_SENT = {
+    "no_address": _lazy("no phone number or e-mail address of the customer"),
+    "template_missing": _lazy("the notification template does not exist"),
+    "template_inactive": _lazy("the notification template is switched off"),
+}
+
+
+def delivery_states(events) -> dict[int, dict[str, Any]]:
+    """Per reply event, what was sent to the customer and whether it was delivered, read
+    from the outbox rows (one query for the whole timeline, none without a reply).
+
+    Each value: {"sent": False, "not_sent": code} when the customer was not told, else
+    {"sent": True, "channel", "to" (masked), "message": Message}. A reply whose outbox row
+    is gone (purged) has no entry.
+    """
     sent = {
         e.pk: (e.data or {}).get("sent") or {}
         for e in events
@@ -90,26 +95,43 @@ def delivery_details(events) -> dict[int, list[tuple[str, str]]]:
     }
     ids = [s["message"] for s in sent.values() if isinstance(s.get("message"), int)]
     rows = {m.pk: m for m in Message.objects.filter(pk__in=ids)} if ids else {}
-    out: dict[int, list[tuple[str, str]]] = {}
+    out: dict[int, dict[str, Any]] = {}
     for event_pk, info in sent.items():
         if info.get("not_sent"):
-            reason = {
-                "no_address": _("no phone number or e-mail address of the customer"),
-                "template_missing": _("the notification template does not exist"),
-            }.get(info["not_sent"], _("the notification template is switched off"))
-            out[event_pk] = [(_("Not sent to the customer"), reason)]
+            code = info["not_sent"] if info["not_sent"] in _NOT_SENT else "template_inactive"
+            out[event_pk] = {"sent": False, "not_sent": code}
             continue
         message = rows.get(info.get("message"))
-        if message is None:
+        if message is not None:
+            out[event_pk] = {
+                "sent": True,
+                "channel": message.channel,
+                "to": info.get("to") or mask_address(message.address),
+                "message": message,
+            }
+    return out
+
+
+def not_sent_reason(code: str) -> str:
+    return str(_NOT_SENT.get(code, _NOT_SENT["template_inactive"]))
+
+
+def delivery_details(events) -> dict[int, list[tuple[str, str]]]:
+    """For the web timeline: per reply event, label/value lines of `delivery_states`."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for event_pk, state in delivery_states(events).items():
+        if not state["sent"]:
+            out[event_pk] = [(_("Not sent to the customer"), not_sent_reason(state["not_sent"]))]
             continue
-        state = message.get_status_display()
+        message = state["message"]
+        status = message.get_status_display()
         if message.status != "sent" and message.last_error:
-            state = f"{state}（{message.last_error[:200]}）"
+            status = f"{status}（{message.last_error[:200]}）"
         elif message.status == "sent" and message.sent_at:
-            state = f"{state} {timezone.localtime(message.sent_at):%Y-%m-%d %H:%M}"
+            status = f"{status} {timezone.localtime(message.sent_at):%Y-%m-%d %H:%M}"
         out[event_pk] = [
-            (_("Sent to the customer"), f"{message.get_channel_display()} {info.get('to', '')}"),
-            (_("Delivery"), state),
+            (_("Sent to the customer"), f"{message.get_channel_display()} {state['to']}"),
+            (_("Delivery"), status),
             (_("Text sent"), message.body),
         ]
     return out

@@ -521,10 +521,15 @@ class Attachment(models.Model):
     name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    path = models.CharField(max_length=255, unique=True, editable=False)
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
+    path = models.CharField(_("storage path"), max_length=255, unique=True, editable=False)
     event = models.ForeignKey(
-        WorkOrderEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        WorkOrderEvent,
+        verbose_name=_("work-order event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     message_id = models.CharField(_("message id"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)

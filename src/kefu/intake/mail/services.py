@@ -38,7 +38,7 @@ from kefu.notify.models import Channel as NotifyChannel
 from kefu.notify.services import notify
 from kefu.org.scope import scope_for
 from kefu.workorders.actions import TEXT_MAX, TITLE_MAX, work_order_note
-from kefu.workorders.attachments import attachment_store
+from kefu.workorders.attachments import attachment_store, attachments_kept_on_commit
 from kefu.workorders.capacity import capacities
 from kefu.workorders.models import Channel, WorkOrder
 from kefu.workorders.services import work_order_create
@@ -300,7 +300,8 @@ def mail_take_in(
         mailbox_advance(mailbox=mailbox, uid=uid)
         return existing, False
     try:
-        with transaction.atomic():
+        # An intake rolled back leaves none of the attachment files it wrote.
+        with attachments_kept_on_commit(), transaction.atomic():
             return _take_in(mailbox, uid, raw, key, truncated), True
     except (OperationalError, InterfaceError):
         raise  # the database is unwell, not the message: stop; the next poll retries

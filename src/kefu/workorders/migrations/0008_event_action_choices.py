@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workorders', '0006_attachment'),
+        ('workorders', '0007_attachment_verbose_names'),
     ]
 
     operations = [
