@@ -27,7 +27,7 @@ def _unit_choices(units: list[OrgUnit], *, blank: str | None) -> list[tuple[str,
 class DispatchRuleForm(forms.Form):
     """派单规则. Areas and target units are offered from the editor's reach only."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Rule name"), max_length=100)
     priority = forms.IntegerField(
         label=_("Priority"),
         min_value=0,

@@ -319,8 +319,9 @@ def _sla_form(request: HttpRequest, pk: int | None) -> HttpResponse:
             raise Http404()
     data = request.POST if request.method == "POST" else None
     form = SlaPolicyForm(data, instance=policy)
+    fixed_after_create(form)  # the seeded policies know themselves by code
     if form.is_bound and form.is_valid():
-        values = dict(form.cleaned_data)
+        values = {f: v for f, v in form.cleaned_data.items() if not form.fields[f].disabled}
         try:
             if policy is None:
                 services.sla_policy_create(actor=request.user, data=values)
