@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kefu.rules.models import RuleChange
 from kefu.workorders.models import BusinessLine, DispatchRule
@@ -176,3 +178,33 @@ def test_sla_policy_edits_through_the_api_are_logged(client_for, admin_user):  #
     [change] = api.get("/api/v1/rule-changes/?object_type=slapolicy").json()["results"]
     assert change["object_id"] == policy["id"]
     assert change["before"]["note"] == policy["note"] and change["after"]["note"] == "规则测试"
+
+
+def test_the_rule_list_and_the_tester_take_the_same_queries_for_many_rules(
+    client_for,  # noqa: F811
+    supervisor_a,
+    org,
+    types,
+    django_assert_max_num_queries,
+):
+    api = client_for(supervisor_a)
+    probe = {"order_type": "fault", "area": org["team_a1"].pk}
+
+    def add_rules(n):
+        for i in range(n):
+            DispatchRule.objects.create(
+                name=f"规则{i}", priority=i, order_type=types["complaint"], area=org["pref_a"],
+                target_unit=org["county_a1"],
+            )  # fmt: skip
+
+    add_rules(2)
+    api.get("/api/v1/dispatch-rules/")  # token, actor and caches warm
+    api.post("/api/v1/dispatch-rules/match/", probe, format="json")
+    with CaptureQueriesContext(connection) as few:
+        api.get("/api/v1/dispatch-rules/")
+        api.post("/api/v1/dispatch-rules/match/", probe, format="json")
+    add_rules(10)
+    with django_assert_max_num_queries(len(few) + 1):  # +1: the reloaded rule cache
+        assert len(api.get("/api/v1/dispatch-rules/").json()["results"]) == 12
+        answer = api.post("/api/v1/dispatch-rules/match/", probe, format="json").json()
+        assert len(answer["candidates"]) == 12

@@ -58,7 +58,12 @@ def first_match(rules: Iterable[DispatchRule], order, area_path: str) -> Dispatc
 def active_rules() -> list[DispatchRule]:
     """The active rules in priority order, with their area and target units (per process:
     every order intake reads them; a moved unit changes what its area path covers)."""
-    rules = DispatchRule.objects.filter(is_active=True).select_related("area", "target_unit")
+    rules = DispatchRule.objects.filter(is_active=True).select_related(
+        "area",
+        "target_unit",
+        "order_type",
+        "business_line",  # the rule tester shows them
+    )
     return list(rules)
 
 
