@@ -176,3 +176,30 @@ def test_a_supervisor_does_not_get_the_reference_pages(browser_for, supervisor_a
     assert page.get("/rules/types/").status_code == 403
     assert page.get("/rules/templates/").status_code == 403
     assert page.get("/rules/").url == "/rules/dispatch/"
+
+
+def test_a_policy_edited_on_its_page_keeps_its_code_and_is_logged(browser_for, admin_user):
+    from kefu.sla.models import SlaPolicy
+
+    policy = SlaPolicy.objects.get(code="complaint")
+    page = browser_for(admin_user)
+    form = page.get(f"/rules/sla/{policy.pk}/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "tiers"}
+    data.update(code="renamed", resolution_minutes=1200, order_type=policy.order_type_id)
+    assert page.post(f"/rules/sla/{policy.pk}/", data).status_code == 302
+    policy.refresh_from_db()
+    assert policy.code == "complaint" and policy.resolution_minutes == 1200
+    [change] = RuleChange.objects.filter(object_id=policy.pk, content_type__model="slapolicy")
+    assert change.after["resolution_minutes"] == 1200
+
+
+def test_the_tester_page_does_not_offer_or_take_an_area_outside_scope(
+    browser_for, sup_a1, org, types
+):
+    page = browser_for(sup_a1)
+    offered = page.get("/rules/dispatch/test/").context["form"].fields["area"].choices
+    assert [name.strip() for _pk, name in offered[1:]] == ["A1县分公司", "A1县营业班"]
+    answer = page.get(
+        "/rules/dispatch/test/", {"order_type": types["fault"].pk, "area": org["county_b1"].pk}
+    )
+    assert list(answer.context["form"].errors) == ["area"] and answer.context["result"] is None
