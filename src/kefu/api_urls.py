@@ -9,13 +9,15 @@ from kefu.customers.api import AccessLogViewSet, CustomerViewSet
 from kefu.intake.api import ScreenPopNoSlashView, ScreenPopView
 from kefu.org.api import OrgUnitViewSet, RoleViewSet, StaffViewSet, TokenObtainView
 from kefu.outages.api import ComplaintAlertViewSet, OutageViewSet
-from kefu.sla.api import SlaPolicyViewSet
-from kefu.workorders.api import (
-    BusinessLineViewSet,
-    CategoryViewSet,
-    WorkOrderTypeViewSet,
-    WorkOrderViewSet,
+from kefu.rules.api import (
+    BusinessLineWriteViewSet,
+    CategoryWriteViewSet,
+    DispatchRuleViewSet,
+    RuleChangeViewSet,
+    WorkOrderTypeWriteViewSet,
 )
+from kefu.sla.api import SlaPolicyViewSet
+from kefu.workorders.api import WorkOrderViewSet
 
 # No format-suffix routes (customers.json): the format comes from the Accept header, and a
 # suffix is refused below with a 400 rather than passed to views that do not take it.
@@ -28,12 +30,15 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("access-log", AccessLogViewSet, basename="access-log")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
-router.register("work-order-types", WorkOrderTypeViewSet, basename="work-order-type")
-router.register("business-lines", BusinessLineViewSet, basename="business-line")
-router.register("categories", CategoryViewSet, basename="category")
+# Reference data: kefu.workorders.api's read-only lists plus the writes of kefu.rules.api.
+router.register("work-order-types", WorkOrderTypeWriteViewSet, basename="work-order-type")
+router.register("business-lines", BusinessLineWriteViewSet, basename="business-line")
+router.register("categories", CategoryWriteViewSet, basename="category")
 router.register("outages", OutageViewSet, basename="outage")
 router.register("complaint-alerts", ComplaintAlertViewSet, basename="complaint-alert")
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
+router.register("dispatch-rules", DispatchRuleViewSet, basename="dispatch-rule")
+router.register("rule-changes", RuleChangeViewSet, basename="rule-change")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.outages",
     "kefu.intake",
+    "kefu.rules",
     "kefu.web",
 ]
 
@@ -282,6 +283,8 @@ SPECTACULAR_SETTINGS = {
         "ComplaintSourceEnum": "kefu.workorders.models.ComplaintSource",
         "WorkOrderStatusEnum": "kefu.workorders.models.Status",
         "CalendarNameEnum": "kefu.calendars.selectors.CALENDAR_NAMES",
+        "CategoryKindEnum": "kefu.workorders.models.CategoryKind",
+        "AssignmentEnum": "kefu.workorders.models.Assignment",
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("notifications/", include("kefu.notify.urls")),
     path("outages/", include("kefu.outages.urls")),
+    path("rules/", include("kefu.rules.urls")),
     path("", include("kefu.workorders.urls")),
     path("", include("kefu.customers.urls")),
     path("", include("kefu.org.urls")),

@@ -28,6 +28,8 @@ _WO_SUPERVISE = _WO_DISPATCH + [
     "workorders.supervise_workorder",
     "outages.add_outage",
     "outages.change_outage",
+    # Their own area's dispatch rules (the rules service keeps them inside the scope).
+    "rules.manage_dispatch_rules",
 ]
 
 # code: (Chinese name, description, default scope, permissions). Names and descriptions are
@@ -79,6 +81,7 @@ _ADMIN_APPS = (
     "outages",
     "notify",
     "intake",
+    "rules",
 )
 
 

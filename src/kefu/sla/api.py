@@ -21,7 +21,8 @@ from kefu.core.api import LabelField, error_responses, flatten_errors, pk_or_404
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.parsers import JSONParser
 from kefu.customers.models import ServiceTier
-from kefu.sla import policies, selectors
+from kefu.rules import services as rule_services
+from kefu.sla import selectors
 from kefu.sla.models import CalendarName, ClockKind, ClockState, SlaClock, SlaPolicy
 from kefu.workorders.models import BusinessLine, Channel, WorkOrderType
 
@@ -184,7 +185,8 @@ def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
 )
 @extend_schema(tags=["time limits"])
 class SlaPolicyViewSet(viewsets.GenericViewSet):
-    """时限策略. Everyone signed in may read them; administrators change them."""
+    """时限策略. Everyone signed in may read them; administrators change them (through
+    kefu.rules.services, which writes each change to the rule-change log)."""
 
     queryset = SlaPolicy.objects.none()  # for the schema; rows come from the selectors
     serializer_class = SlaPolicySerializer
@@ -211,7 +213,7 @@ class SlaPolicyViewSet(viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         data = _parse(SlaPolicyInputSerializer(data=request.data))
-        policy = policies.sla_policy_create(actor=request.user, data=data)
+        policy = rule_services.sla_policy_create(actor=request.user, data=data)
         return Response(
             SlaPolicySerializer(self._get(policy.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -219,5 +221,5 @@ class SlaPolicyViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         policy = self._get(pk)
         data = _parse(SlaPolicyInputSerializer(data=request.data, partial=True))
-        policy = policies.sla_policy_update(actor=request.user, policy=policy, data=data)
+        policy = rule_services.sla_policy_update(actor=request.user, policy=policy, data=data)
         return Response(SlaPolicySerializer(self._get(policy.pk)).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# (url name, label, permission or None)
+# (url name, label, permission, or a tuple of permissions any one of which will do, or None)
 NAV_ITEMS = [
     ("web:home", _("Home"), None),
     ("workorders:workbench", _("Workbench"), "workorders.add_workorder"),
@@ -17,6 +17,11 @@ NAV_ITEMS = [
     ("customers:access_log", _("Access log"), "customers.view_accesslog"),
     ("outages:outage_list", _("Mass outages"), "outages.view_outage"),
     ("outages:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
+    (
+        "rules:home",
+        _("Rule configuration"),
+        ("rules.manage_dispatch_rules", "rules.manage_reference_data", "sla.change_slapolicy"),
+    ),
     ("notify:inbox", _("My notifications"), None),
 ]
 
@@ -25,6 +30,8 @@ def _active(current: str, url_name: str) -> bool:
     """The entry of the current page; a list's entry also covers its detail pages."""
     if current == url_name:
         return True
+    if url_name == "rules:home":  # 规则配置 covers every page of its sections
+        return current.startswith("rules:")
     if not url_name.endswith("_list") or current in _NAV_NAMES:
         return False
     return current.startswith(url_name.removesuffix("list"))
@@ -45,7 +52,8 @@ def navigation(request):
     current = match.view_name if match else ""
     items = []
     for name, label, perm in NAV_ITEMS:
-        if perm is not None and not user.has_perm(perm):
+        perms = (perm,) if isinstance(perm, str) else perm or ()
+        if perms and not any(user.has_perm(p) for p in perms):
             continue
         try:
             url = reverse(name)

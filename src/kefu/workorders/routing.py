@@ -6,6 +6,9 @@ VIP customers to the high-skill queue, 002:214). People on leave are never picke
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Count, Q
@@ -19,27 +22,89 @@ HANDLE_PERM = ("workorders", "handle_workorder")
 SUPERVISE_PERM = ("workorders", "supervise_workorder")
 
 
-def rule_matches(rule: DispatchRule, order: WorkOrder, area_path: str) -> bool:
-    return (
-        (rule.order_type_id is None or rule.order_type_id == order.order_type_id)
-        and (rule.business_line_id is None or rule.business_line_id == order.business_line_id)
-        and (rule.area_id is None or area_path.startswith(rule.area.path))
-        and (not rule.tiers or order.customer_tier in rule.tiers)
-    )
+# The criteria a rule can set, in the order they are checked and explained.
+CRITERIA = ("order_type", "business_line", "area", "tiers")
+
+
+def rule_mismatches(rule: DispatchRule, order, area_path: str) -> Iterator[str]:
+    """The criteria of `rule` that `order` fails, lazily, in CRITERIA order.
+
+    `order` is anything with `order_type_id`, `business_line_id` and `customer_tier` (a
+    WorkOrder, or the rule tester's probe); `area_path` is the path of the order's area
+    unit. A blank criterion matches anything; the area matches its whole subtree. This is
+    the one place a rule is compared with an order: the router stops at the first
+    mismatch, the tester lists them all.
+    """
+    if rule.order_type_id is not None and rule.order_type_id != order.order_type_id:
+        yield "order_type"
+    if rule.business_line_id is not None and rule.business_line_id != order.business_line_id:
+        yield "business_line"
+    if rule.area_id is not None and not area_path.startswith(rule.area.path):
+        yield "area"
+    if rule.tiers and order.customer_tier not in rule.tiers:
+        yield "tiers"
+
+
+def rule_matches(rule: DispatchRule, order, area_path: str) -> bool:
+    return next(rule_mismatches(rule, order, area_path), None) is None
+
+
+def first_match(rules: Iterable[DispatchRule], order, area_path: str) -> DispatchRule | None:
+    """The first of `rules` (in the order given: by priority) that fits the order."""
+    return next((r for r in rules if rule_matches(r, order, area_path)), None)
 
 
 @process_cached(models=(DispatchRule, OrgUnit))
 def active_rules() -> list[DispatchRule]:
     """The active rules in priority order, with their area and target units (per process:
     every order intake reads them; a moved unit changes what its area path covers)."""
-    rules = DispatchRule.objects.filter(is_active=True).select_related("area", "target_unit")
+    rules = DispatchRule.objects.filter(is_active=True).select_related(
+        "area",
+        "target_unit",
+        "order_type",
+        "business_line",  # the rule tester shows them
+    )
     return list(rules)
 
 
 def match_rule(order: WorkOrder) -> DispatchRule | None:
     """The first active rule (by priority) that fits the order, or None: dispatch queue."""
-    area_path = order.area_unit.path
-    return next((r for r in active_rules() if rule_matches(r, order, area_path)), None)
+    return first_match(active_rules(), order, order.area_unit.path)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What matching reads of an order, for the rule tester 哪条规则会命中."""
+
+    order_type_id: int | None
+    business_line_id: int | None
+    customer_tier: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: DispatchRule
+    failed: tuple[str, ...]  # the CRITERIA the order fails; empty: the rule fits
+    wins: bool  # the rule the router picks
+
+
+@dataclass(frozen=True)
+class Explanation:
+    winner: DispatchRule | None
+    candidates: list[Candidate]
+
+
+def explain(probe: Probe, area: OrgUnit) -> Explanation:
+    """Which active rule would route an order like `probe` from `area`, and why each of
+    the others does or does not fit. The winner comes from `first_match` over the same
+    `active_rules()` the router reads, so the tester cannot disagree with it."""
+    rules = active_rules()
+    winner = first_match(rules, probe, area.path)
+    candidates = [
+        Candidate(rule, tuple(rule_mismatches(rule, probe, area.path)), rule is winner)
+        for rule in rules
+    ]
+    return Explanation(winner, candidates)
 
 
 def handler_users(unit: OrgUnit):
