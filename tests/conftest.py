@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 
+def pytest_configure(config):
+    """A secret key in the test data dir, made as `kefu setup` makes it: settings.py only
+    reads one, and a fresh data dir has none (pytest-django loaded the settings already)."""
+    from kefu.web.management.commands.setup import load_secret_key
+
+    load_secret_key()
+
+
 @pytest.fixture(autouse=True)
 def _huey_immediate():
     """Run each enqueued task at once, in the thread that enqueued it.
