@@ -14,7 +14,7 @@ from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.services import sla_monitor_pass
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
 from kefu.workorders.services import work_order_act
-from tests.sla.conftest import local
+from tests.factories import local
 
 
 def first_contact(order) -> SlaClock:
