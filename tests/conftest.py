@@ -197,6 +197,13 @@ def now(clock):
     return clock.now
 
 
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """A data dir of the test's own (attachments, outbox.log): settings.DATA_DIR."""
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
 # --- API ---------------------------------------------------------------------------------
 
 

@@ -16,15 +16,9 @@ from kefu.workorders.models import Attachment, WorkOrder, WorkOrderEvent
 from tests.factories import api_client
 from tests.intake.mails import make_mail_with_files
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "data_dir")]
 
 PHOTO = bytes(range(256)) * 40  # 10 KB of every byte value: binary survives the trip
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
 
 
 def poll(mailbox):

@@ -11,13 +11,7 @@ from kefu.workorders.models import Channel, WorkOrderEvent
 from kefu.workorders.services import work_order_act, work_order_create
 from tests.factories import api_client
 
-pytestmark = pytest.mark.usefixtures("clock")
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
+pytestmark = pytest.mark.usefixtures("clock", "data_dir")
 
 
 def take_in(agent, types, org, title="宽带报修"):
