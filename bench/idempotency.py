@@ -69,8 +69,10 @@ def worker(args) -> dict:
     from kefu.customers.models import Customer
     from kefu.org import services as org_services
     from kefu.org.models import OrgLevel, Role
+    from kefu.web.management.commands.setup import load_secret_key
 
     call_command("migrate", verbosity=0)
+    load_secret_key()  # a new data dir has no key yet, as before `kefu setup`
     unit = org_services.org_unit_create(
         name="基准县分公司", code="BENCH", level=OrgLevel.COUNTY, parent=None
     )

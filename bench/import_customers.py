@@ -102,7 +102,10 @@ def _setup_django(db_url: str | None, data_dir: str) -> None:
     django.setup()
     from django.core.management import call_command
 
+    from kefu.web.management.commands.setup import load_secret_key
+
     call_command("migrate", verbosity=0)
+    load_secret_key()  # a new data dir has no key yet, as before `kefu setup`
     from kefu.org.demo import org_demo_seed
 
     org_demo_seed()

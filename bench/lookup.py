@@ -67,8 +67,10 @@ def worker(db_url: str | None, data_dir: str, customers: int, n: int, settle: bo
     from kefu.customers.models import Customer
     from kefu.gunicorn_conf import GC_THRESHOLDS
     from kefu.org.models import OrgUnit
+    from kefu.web.management.commands.setup import load_secret_key
 
     call_command("migrate", verbosity=0)
+    load_secret_key()  # a new data dir has no key yet, as before `kefu setup`
     started = time.perf_counter()
     call_command("demo", customers=customers, seed=1, no_progress=True, verbosity=0)
     load_seconds = time.perf_counter() - started

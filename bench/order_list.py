@@ -244,9 +244,11 @@ def worker(db_url: str | None, data_dir: str, orders: int, n: int, plans: bool) 
     from kefu.gunicorn_conf import GC_THRESHOLDS
     from kefu.org.models import OrgUnit, Role
     from kefu.org.services import staff_create
+    from kefu.web.management.commands.setup import load_secret_key
     from kefu.workorders.models import WorkOrder
 
     call_command("migrate", verbosity=0)
+    load_secret_key()  # a new data dir has no key yet, as before `kefu setup`
     timings = _load(orders)
     county = OrgUnit.objects.get(code="JN0101")
     supervisor = staff_create(

@@ -71,9 +71,11 @@ def worker(db_url: str, data_dir: str, orders: int, n: int, load: bool = True) -
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from kefu.web.management.commands.setup import load_secret_key
     from kefu.workorders.models import WorkOrder
 
     call_command("migrate", verbosity=0)
+    load_secret_key()  # a new data dir has no key yet, as before `kefu setup`
     timings = order_list._load(orders) if load else {}
     clients = {}
     results = {}

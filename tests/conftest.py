@@ -1,8 +1,17 @@
-"""Shared fixtures: a small org tree with one user per role, on the real test database."""
+"""Shared fixtures: a small org tree with one user per role, on the real test database, the
+work-order reference data, a customer in county A1 and a settable clock."""
 
 from __future__ import annotations
 
 import pytest
+
+
+def pytest_configure(config):
+    """A secret key in the test data dir, made as `kefu setup` makes it: settings.py only
+    reads one, and a fresh data dir has none (pytest-django loaded the settings already)."""
+    from kefu.web.management.commands.setup import load_secret_key
+
+    load_secret_key()
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +112,152 @@ def supervisor_a(org, make_user):
 @pytest.fixture
 def admin_user(org, make_user):
     return make_user("admin1", org["province"], "administrator")
+
+
+@pytest.fixture
+def dispatcher_a(org, make_user):
+    """A dispatcher of prefecture A."""
+    return make_user("disp_a", org["pref_a"], "dispatcher")
+
+
+@pytest.fixture
+def handlers_a1(org, make_user):
+    """Three handlers in team A1 (the county's maintenance team, below county A1)."""
+    return [make_user(f"hand_a1_{i}", org["team_a1"], "handler") for i in range(3)]
+
+
+@pytest.fixture
+def handler_a1(org, make_user):
+    """One handler in team A1, for tests that need just one."""
+    return make_user("hand_a1", org["team_a1"], "handler")
+
+
+@pytest.fixture
+def handler_a2(org, make_user):
+    """A handler in team A2 (same prefecture, the other county)."""
+    return make_user("hand_a2", org["team_a2"], "handler")
+
+
+@pytest.fixture
+def supervisor_county(org, make_user):
+    """A supervisor sitting in county A1, the unit above team A1."""
+    return make_user("sup_county_a1", org["county_a1"], "supervisor")
+
+
+@pytest.fixture
+def types(db):
+    """Work-order types by code (seeded by the migrations)."""
+    from kefu.workorders.models import WorkOrderType
+
+    return {t.code: t for t in WorkOrderType.objects.all()}
+
+
+@pytest.fixture
+def lines(db):
+    """Business lines by code (seeded by the migrations)."""
+    from kefu.workorders.models import BusinessLine
+
+    return {b.code: b for b in BusinessLine.objects.all()}
+
+
+@pytest.fixture
+def categories(db):
+    """Problem categories and causes by code (seeded by the migrations)."""
+    from kefu.workorders.models import Category
+
+    return {c.code: c for c in Category.objects.all()}
+
+
+@pytest.fixture
+def customer_a1(org, agent_a):
+    """A customer in county A1, taken on by agent A."""
+    from tests.factories import make_customer
+
+    return make_customer(
+        actor=agent_a, org_unit=org["county_a1"], name="王小明", phone="13800138000"
+    )
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The wall clock, replaced (an outside system): Tuesday 2025-06-03 09:00 in Shanghai
+    until the test sets or advances it (tests.factories.FakeClock)."""
+    from django.utils import timezone
+
+    from tests.factories import FakeClock, at
+
+    fake = FakeClock(at("2025-06-03 09:00"))
+    monkeypatch.setattr(timezone, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def now(clock):
+    """The moment `clock` stands at (Tue 2025-06-03 09:00), for tests that never move it."""
+    return clock.now
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """A data dir of the test's own (attachments, outbox.log): settings.DATA_DIR."""
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_for(db):
+    """A client that calls the API with the user's token: client_for(agent_a).get(...)."""
+    from tests.factories import api_client
+
+    return api_client
+
+
+@pytest.fixture
+def customer_a(agent_a, org):
+    """A customer in team A1 with a broadband account."""
+    from kefu.customers import services as customer_services
+    from tests.factories import make_customer, valid_id_number
+
+    customer = make_customer(
+        actor=agent_a,
+        org_unit=org["team_a1"],
+        name="王小明",
+        phone="13912345678",
+        id_number=valid_id_number(seq="111"),
+    )
+    customer_services.customer_product_add(
+        actor=agent_a, customer=customer, kind="broadband", account_number="KD-A-0001"
+    )
+    return customer
+
+
+@pytest.fixture
+def customer_b(agent_b, org):
+    """A customer in county B1 — outside agent_a's and supervisor_a's scope."""
+    from kefu.customers import services as customer_services
+    from tests.factories import make_customer, valid_id_number
+
+    customer = make_customer(
+        actor=agent_b,
+        org_unit=org["county_b1"],
+        name="赵大海",
+        phone="13698765432",
+        id_number=valid_id_number(birth="19851111", seq="222"),
+    )
+    customer_services.customer_product_add(
+        actor=agent_b, customer=customer, kind="broadband", account_number="KD-B-0001"
+    )
+    return customer
+
+
+@pytest.fixture
+def customer_a2(supervisor_a, org):
+    """A customer in county A2: same prefecture as A1, another county."""
+    from tests.factories import make_customer
+
+    return make_customer(
+        actor=supervisor_a, org_unit=org["county_a2"], name="钱多多", phone="13755550000"
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from decimal import Decimal
 
 import factory
 
+from kefu.calendars.business_time import SHANGHAI
 from kefu.core.cn_validation import id_check_char
 from kefu.customers import services as customer_services
 from kefu.org import services as org_services
@@ -135,3 +137,60 @@ def complaint_verdict_ids(*, justified: bool = True) -> dict:
     """The same as a request body gives it: the cause by id."""
     verdict = complaint_verdict(justified=justified)
     return {**verdict, "cause": verdict["cause"].pk}
+
+
+def api_client(user):
+    """An API client that sends `user`'s token, as an integration would."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+# --- Clock -------------------------------------------------------------------------------
+
+
+def at(text: str) -> dt.datetime:
+    """A Shanghai wall-clock time, e.g. at("2025-09-30 17:00")."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def local(moment: dt.datetime | None) -> str:
+    """A moment as Shanghai wall-clock text ("2025-09-30 17:00"), "" for none."""
+    from django.utils import timezone
+
+    return timezone.localtime(moment, SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+class FakeClock:
+    """What timezone.now() returns under the `clock` fixture (tests/conftest.py): the
+    services, auto_now fields and notify all ask it."""
+
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, text: str) -> dt.datetime:
+        self.now = at(text)
+        return self.now
+
+    def advance(self, **delta) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+# --- Local servers -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on, for a real server a test starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -5,18 +5,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kefu.core.secret_key import ensure_secret_key
+
 KEFU = str(Path(sys.executable).parent / "kefu")
 
 
 def run_kefu(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "KEFU_DATA_DIR": str(tmp_path), **env}
     environment.pop("KEFU_DEBUG", None)
+    environment.pop("KEFU_SECRET_KEY", None)
     return subprocess.run(
         [KEFU, *args], env=environment, capture_output=True, text=True, timeout=120
     )
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
+    ensure_secret_key(tmp_path)  # what `kefu setup` does first
     result = run_kefu(
         "check",
         "--deploy",
@@ -29,13 +33,42 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_secret_key_is_generated_once_and_private(tmp_path):
-    run_kefu("check", tmp_path=tmp_path)
+def test_check_deploy_without_a_secret_key_says_how_to_make_one(tmp_path):
+    result = run_kefu("check", "--deploy", tmp_path=tmp_path, KEFU_ALLOWED_HOSTS="kefu.example.cn")
+    assert result.returncode != 0
+    assert "kefu setup" in result.stderr and "KEFU_SECRET_KEY" in result.stderr
+
+
+def test_importing_the_settings_writes_no_secret_key(tmp_path):
+    assert run_kefu("check", tmp_path=tmp_path).returncode == 0
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_secret_key_is_generated_once_private_and_read_by_the_settings(tmp_path):
+    first = ensure_secret_key(tmp_path)
+    assert ensure_secret_key(tmp_path) == first and len(first) >= 50
     key_file = tmp_path / "secret_key"
-    first = key_file.read_text()
-    run_kefu("check", tmp_path=tmp_path)
-    assert key_file.read_text() == first and len(first) >= 50
+    assert key_file.read_text() == first
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary left over
+    shown = run_kefu(
+        "django",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        tmp_path=tmp_path,
+    )
+    assert shown.stdout.strip().splitlines()[-1] == first, shown.stderr
+
+
+def test_setup_makes_the_secret_key_before_anything_else(db, settings, tmp_path):
+    """`kefu setup` in a process whose settings found no key: it generates and uses it."""
+    from kefu.web.management.commands.setup import load_secret_key
+
+    settings.DATA_DIR = tmp_path
+    settings.SECRET_KEY = ""
+    load_secret_key()
+    assert (tmp_path / "secret_key").read_text() == settings.SECRET_KEY
 
 
 def test_serve_runs_gunicorn_without_a_control_socket_outside_the_data_dir(monkeypatch):

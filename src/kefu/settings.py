@@ -7,11 +7,12 @@ through pytest fixtures. Nothing here reads the database.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from kefu.core.secret_key import read_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -24,22 +25,15 @@ def _env_bool(name: str, default: bool = False) -> bool:
 
 
 DATA_DIR = Path(os.environ.get("KEFU_DATA_DIR", "var")).resolve()
+# The data dir must exist before Django loads the apps: djhuey opens the SQLite queue
+# (DATA_DIR/huey.sqlite3) on import. Nothing else here touches the disk.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-
-def _secret_key() -> str:
-    """Use KEFU_SECRET_KEY, else a key generated once and kept 0600 in the data dir."""
-    if key := os.environ.get("KEFU_SECRET_KEY"):
-        return key
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# KEFU_SECRET_KEY, else the key `kefu setup` (or `kefu serve`) generated and kept 0600 in
+# the data dir (kefu.core.secret_key). Before that, SECRET_KEY is empty and Django refuses
+# to sign anything, so a process that skipped `kefu setup` fails loudly, never silently
+# with a throwaway key.
+SECRET_KEY = os.environ.get("KEFU_SECRET_KEY") or read_secret_key(DATA_DIR)
 DEBUG = _env_bool("KEFU_DEBUG")
 ALLOWED_HOSTS = [
     h.strip()
@@ -139,6 +133,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- `kefu serve` -------------------------------------------------------------------------
+KEFU_HOST = os.environ.get("KEFU_HOST", "127.0.0.1")
+KEFU_PORT = os.environ.get("KEFU_PORT", "8000")
+KEFU_WEB_WORKERS = int(os.environ.get("KEFU_WEB_WORKERS", "3"))  # gunicorn worker processes
+
 # --- Background work (Huey) ---------------------------------------------------------------
 REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
 # An idle consumer polls at most every 2 s (Huey's default backs off to 10 s): a user
@@ -216,6 +215,13 @@ MEDIA_ROOT = DATA_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 KEFU_IMPORT_MAX_BYTES = int(os.environ.get("KEFU_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Customer imports: files from this size validate in parallel worker processes (spawning
+# costs ~1 s), and an import of at least this many rows that at least doubles the table
+# drops and rebuilds the indexes (sorting once beats random inserts).
+KEFU_IMPORT_PARALLEL_MIN_BYTES = int(
+    os.environ.get("KEFU_IMPORT_PARALLEL_MIN_BYTES", str(4 * 1024 * 1024))
+)
+KEFU_IMPORT_REBUILD_MIN_ROWS = int(os.environ.get("KEFU_IMPORT_REBUILD_MIN_ROWS", "20000"))
 # Files that come with an order (e-mail attachments) live in DATA_DIR/attachments/<order
 # number>/; a larger one is not kept (the order's timeline names it).
 KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

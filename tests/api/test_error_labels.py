@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.api.test_workorders_api import URL, _act, _create, _ok
+from tests.workorders.test_api import URL, _act, _create, _ok
 
 
 def test_a_missing_reason_is_named_by_its_chinese_label(client_for, agent_a, customer_a):

@@ -32,7 +32,7 @@ from kefu.org.models import OrgUnit, Role, StaffProfile
 from tests.factories import make_customer
 
 # ignored_auth is left out: it swaps the session cookie for a bad one but keeps our token
-# header, so it reports a false alarm; tests/api/test_auth_api.py covers refused requests.
+# header, so it reports a false alarm; tests/org/test_auth_api.py covers refused requests.
 CHECKS = (
     not_a_server_error,
     status_code_conformance,

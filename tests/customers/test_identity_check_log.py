@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from kefu.core.errors import IdentityCheckFailed, TooManyIdentityChecks
 from kefu.customers import services
 from kefu.customers.models import AccessLog, Customer
-from tests.factories import make_customer
+from tests.factories import api_client, make_customer
 
 
 @pytest.fixture
@@ -20,15 +18,10 @@ def customer(agent_a, org):
     return make_customer(actor=agent_a, org_unit=org["team_a1"], phone="13912345678")
 
 
-def _api(user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 def _register(user, customer, **body):
-    return _api(user).post(f"/api/v1/customers/{customer.pk}/change-register/", body, format="json")
+    return api_client(user).post(
+        f"/api/v1/customers/{customer.pk}/change-register/", body, format="json"
+    )
 
 
 def _log():
@@ -108,7 +101,9 @@ def test_repeated_failures_are_throttled_and_shown_to_supervisors(
     client.force_login(supervisor_a)
     page = client.get(reverse("customers:customer_detail", args=[customer.pk])).text
     assert 'id="identity-failures"' in page
-    listed = _api(supervisor_a).get("/api/v1/access-log/", {"action": "identity_failed"}).json()
+    listed = (
+        api_client(supervisor_a).get("/api/v1/access-log/", {"action": "identity_failed"}).json()
+    )
     assert listed["count"] == 3
     # An agent (no access-log permission) is not shown the supervisors' note.
     client.force_login(agent_a)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.customers import services
 from kefu.customers.exporting import customers_export
 from kefu.customers.models import AccessLog
 from tests.customers.test_export import by_code
-from tests.factories import make_customer, make_staff
+from tests.factories import api_client, make_customer, make_staff
 
 HTMX = {"HX-Request": "true"}
 
@@ -39,15 +37,8 @@ def products(agent_a, customer):
     }
 
 
-def _api(user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 def test_api_detail_masks_phone_accounts_like_the_phone(agent_a, customer, products):
-    body = _api(agent_a).get(f"/api/v1/customers/{customer.pk}/").json()
+    body = api_client(agent_a).get(f"/api/v1/customers/{customer.pk}/").json()
     accounts = {p["kind"]: p["account_number"] for p in body["products"]}
     assert accounts == {
         "mobile": "137****6666",
@@ -58,7 +49,7 @@ def test_api_detail_masks_phone_accounts_like_the_phone(agent_a, customer, produ
 
 
 def test_api_reveal_of_a_phone_account_is_logged(agent_a, customer, products):
-    response = _api(agent_a).post(
+    response = api_client(agent_a).post(
         f"/api/v1/customers/{customer.pk}/reveal/",
         {"product": products["mobile"].pk, "reason": "回访"},
         format="json",
@@ -78,7 +69,7 @@ def test_reveal_needs_view_pii_and_a_phone_product_of_this_customer(
     agent_a, org, customer, products, make_user
 ):
     handler = make_user("handler_a", org["team_a1"], "handler")  # no view_pii
-    refused = _api(handler).post(
+    refused = api_client(handler).post(
         f"/api/v1/customers/{customer.pk}/reveal/",
         {"product": products["mobile"].pk},
         format="json",

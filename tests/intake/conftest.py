@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import free_port
+
 _FLAGS = re.compile(rb"UID (?P<uid>\d+) FLAGS \((?P<flags>[^)]*)\)")
 
 # /usr/sbin is not on every PATH (a plain user's, some CI shells).
@@ -73,12 +75,6 @@ service stats {{
   chroot =
 }}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -179,7 +175,7 @@ def imap_server():
     root = Path(tempfile.mkdtemp(prefix="kefu-dovecot-"))
     for sub in ("run", "state", "mail", "users"):
         (root / sub).mkdir()
-    port = _free_port()
+    port = free_port()
     conf = root / "dovecot.conf"
     conf.write_text(CONFIG.format(root=root, port=port, user=user, group=group))
     for path in [root, *root.rglob("*")]:

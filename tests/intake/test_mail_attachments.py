@@ -3,53 +3,28 @@ order page and in the API, downloadable by those who may see the order, size-lim
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.intake.mail.poll import mailbox_poll
 from kefu.intake.models import Mailbox
 from kefu.workorders.models import Attachment, WorkOrder, WorkOrderEvent
+from tests.factories import api_client
 from tests.intake.mails import make_mail_with_files
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "data_dir")]
 
 PHOTO = bytes(range(256)) * 40  # 10 KB of every byte value: binary survives the trip
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """Mail is taken in on a Tuesday morning of a year the calendar holds."""
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
 
 
 def poll(mailbox):
     report = mailbox_poll(mailbox=Mailbox.objects.get(pk=mailbox.pk))
     assert report.error == ""
     return report
-
-
-def api(user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def stored(data_dir: Path, attachment: Attachment) -> Path:
@@ -79,13 +54,13 @@ def test_mailed_in_attachment_is_kept_listed_and_downloadable_in_scope(
 
     # The API detail lists it with a download URL; the owner and a supervisor over the
     # county get the bytes.
-    detail = api(mail_agent).get(f"/api/v1/work-orders/{order.pk}/").json()
+    detail = api_client(mail_agent).get(f"/api/v1/work-orders/{order.pk}/").json()
     (listed,) = detail["attachments"]
     assert listed["name"] == "账单截图.png"
     url = listed["download_url"]
     assert url == f"/api/v1/work-orders/{order.pk}/attachments/{attachment.pk}/"
     for user in (mail_agent, supervisor_a):
-        response = api(user).get(url)
+        response = api_client(user).get(url)
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == PHOTO
         assert "attachment" in response["Content-Disposition"]
@@ -102,7 +77,7 @@ def test_mailed_in_attachment_is_kept_listed_and_downloadable_in_scope(
     assert b"".join(download.streaming_content) == PHOTO
 
     # Another county's agent: neither the order nor its file exists.
-    assert api(agent_b).get(url).status_code == 404
+    assert api_client(agent_b).get(url).status_code == 404
     client.force_login(agent_b)
     assert client.get(link).status_code == 404
 

@@ -164,9 +164,10 @@ def test_reply_to_an_order_taken_by_phone_reaches_its_owner(mailbox, imap_accoun
     assert "下午在家" in inbox.get().body
 
 
-def test_reply_to_a_mailed_in_order_reaches_its_handler(mailbox, imap_account, org, make_user):
-    dispatcher = make_user("disp_a", org["pref_a"], "dispatcher")
-    handler = make_user("hand_a1", org["team_a1"], "handler")
+def test_reply_to_a_mailed_in_order_reaches_its_handler(
+    mailbox, imap_account, org, dispatcher_a, handler_a1
+):
+    dispatcher, handler = dispatcher_a, handler_a1
     imap_account.deliver(make_mail(subject="宽带报修", message_id="<h1@example.cn>"))
     poll(mailbox)
     order = work_order_act(

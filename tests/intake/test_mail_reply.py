@@ -17,8 +17,8 @@ from kefu.intake.models import Mailbox, MailMessage
 from kefu.notify.models import Message, MessageStatus
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import WorkOrder
+from tests.factories import free_port
 from tests.intake.mails import make_mail
-from tests.notify.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,13 @@ gateway) and an SMTP server (aiosmtpd), each on a free port, stopped after the t
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.factories import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +24,17 @@ def _notify_settings(settings, tmp_path, monkeypatch):
     # A proxy configured on the machine must not see requests to our local receivers.
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Call a service as a request would: its transaction commits, then delivery runs."""
+
+    def run(fn, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(**kwargs)
+
+    return run
 
 
 @dataclass
@@ -72,12 +84,6 @@ def http_receiver():
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -3,35 +3,14 @@ the order's timeline shows what was sent and whether it was delivered."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.notify.models import Message, MessageStatus
 from kefu.notify.services import message_deliver
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrderType
 from kefu.workorders.services import work_order_create
-
-
-@pytest.fixture
-def now(monkeypatch):
-    """A Tuesday morning, whatever the real date."""
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
 
 
 def _resolved(org, agent, make_user, *, channel=Channel.HOTLINE, phone="13800138000"):

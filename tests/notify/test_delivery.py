@@ -16,17 +16,6 @@ from kefu.notify.models import Channel, Message, MessageStatus, WebhookEndpoint
 ORDER = {"number": "GD20250106001", "title": "宽带无法上网", "type_name": "故障申告"}
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Call a service as a request would: its transaction commits, then delivery runs."""
-
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
-
-
 def _reload(message: Message) -> Message:
     return Message.objects.get(pk=message.pk)
 
@@ -90,7 +79,7 @@ def test_users_without_an_address_or_without_smtp_get_only_the_inbox(agent_a, se
 
 
 def test_smtp_down_is_retried_later(agent_a, settings, committed):
-    from tests.notify.conftest import free_port
+    from tests.factories import free_port
 
     settings.KEFU_SMTP_URL = f"smtp://127.0.0.1:{free_port()}"
     [email] = committed(

@@ -4,7 +4,6 @@ colleague; routing and the handler lists skip them. Taken in on a clock the test
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from kefu.core.errors import ValidationFailed
 from kefu.notify.models import Message
@@ -16,19 +15,8 @@ from kefu.workorders.models import Channel, WorkOrder, WorkOrderType
 from kefu.workorders.services import work_order_create
 from kefu.workorders.transitions import OPEN
 from tests.factories import complaint_verdict, make_customer
-from tests.sla.conftest import FakeClock, at
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock(at("2025-06-03 09:00"))
-    monkeypatch.setattr(timezone, "now", fake)
-    return fake
-
-
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.notify.models import Message
 from kefu.outages import services
 from kefu.workorders.models import Channel
@@ -17,13 +16,6 @@ from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
 SIGNATURE = "【测试省分公司】"  # the top unit of the test org tree
-
-
-@pytest.fixture
-def now(monkeypatch):
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
 
 
 @pytest.fixture

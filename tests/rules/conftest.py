@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.workorders.models import BusinessLine, DispatchRule, WorkOrderType
-
-
-@pytest.fixture
-def types(db):
-    return {t.code: t for t in WorkOrderType.objects.all()}
-
-
-@pytest.fixture
-def lines(db):
-    return {b.code: b for b in BusinessLine.objects.all()}
+from kefu.workorders.models import DispatchRule
 
 
 @pytest.fixture

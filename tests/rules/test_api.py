@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.rules.models import RuleChange
 from kefu.workorders.models import BusinessLine, DispatchRule
-from tests.api.conftest import client_for  # noqa: F401
 
 
 def test_county_a_lists_only_its_rules_and_county_bs_is_404(

@@ -1,82 +1,14 @@
-"""Time-limit fixtures: a settable clock, the work-order org, supervisors on two levels."""
+"""Time-limit fixtures: a diamond-tier customer, taking an order in and dispatching it.
+
+The clock, the org's staff, the types and customer A1 are shared (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel
 from kefu.workorders.services import work_order_create
-
-
-def at(text: str) -> dt.datetime:
-    """A Shanghai wall-clock time, e.g. at("2025-09-30 17:00")."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-def local(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment, SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-class FakeClock:
-    """What timezone.now() returns: the services, auto_now fields and notify all ask it."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, text: str) -> dt.datetime:
-        self.now = at(text)
-        return self.now
-
-    def advance(self, **delta) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The wall clock, replaced (an outside system): tests say what time it is."""
-    fake = FakeClock(at("2025-06-03 09:00"))  # a Tuesday
-    monkeypatch.setattr(timezone, "now", fake)
-    return fake
-
-
-@pytest.fixture
-def types(db):
-    from kefu.workorders.models import WorkOrderType
-
-    return {t.code: t for t in WorkOrderType.objects.all()}
-
-
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
-
-
-@pytest.fixture
-def handlers_a1(org, make_user):
-    """Three handlers in team A1 (below county A1)."""
-    return [make_user(f"hand_a1_{i}", org["team_a1"], "handler") for i in range(3)]
-
-
-@pytest.fixture
-def customer_a1(org, agent_a):
-    from tests.factories import make_customer
-
-    return make_customer(actor=agent_a, org_unit=org["county_a1"], name="王小明")
-
-
-@pytest.fixture
-def supervisor_county(org, make_user):
-    """A supervisor sitting in county A1 (above team A1)."""
-    return make_user("sup_county_a1", org["county_a1"], "supervisor")
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from kefu.calendars.business_time import add_business_minutes
+from kefu.calendars.business_time import SHANGHAI, add_business_minutes
 from kefu.calendars.selectors import business_calendar
 from kefu.calendars.services import calendar_import
 from kefu.notify.models import Message
 from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.monitor import sla_calendar_check, sla_monitor_pass
 from kefu.workorders.actions import work_order_act
-from tests.sla.conftest import SHANGHAI, local
+from tests.factories import local
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from kefu.calendars.business_time import (
     add_business_minutes,
 )
 from kefu.sla.clock_math import business_minutes_between, deadline, shift_past_pause
-from tests.sla.conftest import at, local
+from tests.factories import at, local
 
 CN = BusinessCalendar.standard(
     "cn-standard", holidays=holidays, workdays=workdays, years=range(2004, 2027)

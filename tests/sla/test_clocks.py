@@ -8,8 +8,7 @@ import pytest
 from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.selectors import clocks_for, countdown
 from kefu.workorders.actions import work_order_act
-from tests.factories import complaint_verdict
-from tests.sla.conftest import local
+from tests.factories import complaint_verdict, local
 
 
 def clock_of(order, kind) -> SlaClock:

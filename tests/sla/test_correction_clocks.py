@@ -7,7 +7,7 @@ from kefu.sla.models import ClockKind, ClockState
 from kefu.sla.monitor import sla_monitor_pass
 from kefu.sla.selectors import clocks_for
 from kefu.workorders.services import work_order_correct
-from tests.sla.conftest import local
+from tests.factories import local
 
 
 def _live(order) -> dict[str, tuple[str, str]]:

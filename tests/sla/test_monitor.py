@@ -14,7 +14,7 @@ from kefu.sla.models import ClockKind, ClockState, SlaClock
 from kefu.sla.monitor import sla_monitor_pass
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
-from tests.sla.conftest import local
+from tests.factories import local
 
 
 def first_contact(order) -> SlaClock:

@@ -7,23 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.notify.models import Message
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Category, Channel, WorkOrder, WorkOrderType
 from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
-
-
-@pytest.fixture
-def now(monkeypatch):
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
 
 
 def _complaint(agent, customer, category=None):
@@ -38,9 +29,9 @@ def _complaint(agent, customer, category=None):
 
 
 def test_the_menu_shows_the_unread_count_and_the_inbox_opens_the_order(
-    client, org, agent_a, make_user, now
+    client, org, agent_a, dispatcher_a, now
 ):
-    dispatcher = make_user("disp_a", org["pref_a"], "dispatcher")
+    dispatcher = dispatcher_a
     customer = make_customer(actor=agent_a, org_unit=org["county_a1"], name="王小明")
     client.force_login(agent_a)
     assert 'id="nav-unread"' not in client.get(reverse("web:home")).text

@@ -3,39 +3,16 @@ order's data scope, and an attachment is only reachable through its own order.""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.attachments import attachment_store
 from kefu.workorders.models import Channel, WorkOrderEvent
 from kefu.workorders.services import work_order_create
+from tests.factories import api_client
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
-
-
-def api(user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+pytestmark = pytest.mark.usefixtures("clock", "data_dir")
 
 
 def take_in(agent, types, org, title="宽带报修"):
@@ -73,7 +50,7 @@ def test_the_handler_downloads_what_the_order_keeps_and_others_get_404(
 
     handler = handlers_a1[0]
     url = f"/api/v1/work-orders/{order.pk}/attachments/{page.pk}/"
-    response = api(handler).get(url)
+    response = api_client(handler).get(url)
     assert response.status_code == 200
     assert body(response) == b"<script>x</script>"
     # Served as a download, never rendered as a page of ours.
@@ -82,10 +59,12 @@ def test_the_handler_downloads_what_the_order_keeps_and_others_get_404(
 
     # Through another order's URL, or for someone outside the county: 404.
     assert (
-        api(handler).get(f"/api/v1/work-orders/{order.pk}/attachments/{other.pk}/").status_code
+        api_client(handler)
+        .get(f"/api/v1/work-orders/{order.pk}/attachments/{other.pk}/")
+        .status_code
         == 404
     )
-    assert api(agent_b).get(url).status_code == 404
+    assert api_client(agent_b).get(url).status_code == 404
     client.force_login(agent_b)
     web = reverse("workorders:workorder_attachment", args=[order.number, page.pk])
     assert client.get(web).status_code == 404
@@ -126,7 +105,7 @@ def test_a_missing_or_tampered_file_is_a_404_not_a_read_elsewhere(
     type(kept).objects.filter(pk=kept.pk).update(path="../secret")
 
     url = f"/api/v1/work-orders/{order.pk}/attachments/{kept.pk}/"
-    assert api(agent_a).get(url).status_code == 404
+    assert api_client(agent_a).get(url).status_code == 404
 
 
 @pytest.mark.django_db

@@ -11,14 +11,9 @@ from kefu.outages.models import ComplaintBatchAlert, IncidentSettings
 from kefu.outages.selectors import complaint_alert_list
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.complaints import county_of
-from kefu.workorders.models import Category, Channel, ComplaintSource, WorkOrder
+from kefu.workorders.models import Channel, ComplaintSource, WorkOrder
 from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict, make_customer
-
-
-@pytest.fixture
-def categories(db):
-    return {c.code: c for c in Category.objects.all()}
 
 
 def _complaint(agent, types, *, customer=None, category=None, **extra):

@@ -3,15 +3,11 @@ each time logged in the access log naming the order; nobody else, and never out 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.core.errors import PermissionDenied
 from kefu.customers.models import AccessLog
 from kefu.workorders.actions import work_order_act
@@ -19,15 +15,9 @@ from kefu.workorders.contact import work_order_contact_reveal
 from kefu.workorders.models import Channel
 from kefu.workorders.services import work_order_create
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """Orders are taken in on a Tuesday morning of a year the calendar holds."""
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ transition's effect fails here. Taken in on a clock the tests set (Tue 2025-06-0
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from kefu.core.errors import ValidationFailed
 from kefu.notify.models import Message
@@ -12,25 +11,9 @@ from kefu.sla.models import ClockState, SlaClock
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
 from kefu.workorders.services import work_order_create
-from tests.sla.conftest import FakeClock, at
+from tests.factories import at
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock(at("2025-06-03 09:00"))
-    monkeypatch.setattr(timezone, "now", fake)
-    return fake
-
-
-@pytest.fixture
-def handler_a2(org, make_user):
-    return make_user("hand_a2", org["team_a2"], "handler")
-
-
-@pytest.fixture
-def supervisor_county(org, make_user):
-    """A supervisor sitting in county A1, the unit above team A1."""
-    return make_user("sup_county_a1", org["county_a1"], "supervisor")
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _inbox(user, template: str) -> list[Message]:

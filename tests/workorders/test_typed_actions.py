@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from kefu.workorders import actions
 from kefu.workorders.actions import ActionInvalid
@@ -15,25 +14,19 @@ from kefu.workorders.models import Channel, WorkOrder
 from kefu.workorders.services import work_order_create
 from kefu.workorders.transitions import TABLE, Action
 from tests.factories import complaint_verdict
-from tests.sla.conftest import FakeClock, at
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    fake = FakeClock(at("2025-06-03 09:00"))
-    monkeypatch.setattr(timezone, "now", fake)
-    return fake
+pytestmark = pytest.mark.usefixtures("clock")  # Tue 2025-06-03 09:00 (tests/conftest.py)
 
 
 @pytest.fixture
-def people(org, make_user, agent_a, supervisor_a, dispatcher_a, handlers_a1):
+def people(agent_a, supervisor_a, dispatcher_a, handlers_a1, handler_a2):
     return {
         "agent": agent_a,
         "supervisor": supervisor_a,
         "dispatcher": dispatcher_a,
         "handler": handlers_a1[0],
         "colleague": handlers_a1[1],
-        "handler_a2": make_user("hand_a2", org["team_a2"], "handler"),
+        "handler_a2": handler_a2,
         "system": None,
     }
 

@@ -78,9 +78,7 @@ PHASE_FINISH = "finish"  # 收尾: indexes, pyramid re-ranking
 ProgressFn = Callable[[str, int, int], None]  # (phase, done, total); total 0 = unknown
 
 MAX_KEPT_PROBLEMS = 10_000  # messages kept and returned; the rejects file gets every row
-PARALLEL_MIN_BYTES = 4 * 1024**2  # smaller files validate in-process (spawning costs ~1 s)
 PARALLEL_MIN_ROWS = 20_000
-REBUILD_MIN_ROWS = 20_000
 ANALYZE_MIN_ROWS = 10_000  # and at least a tenth of the table, as autovacuum would
 SAMPLE_ROWS = 20_000  # rows ranked to fix pyramid minimums before the first write
 WRITE_BATCH = 5_000
@@ -633,8 +631,7 @@ def _import(
 
 def _worth_rebuilding(writer: _Writer, expected_rows: int) -> bool:
     """A large import that at least doubles the table: sorting once beats random inserts."""
-    minimum = getattr(settings, "KEFU_IMPORT_REBUILD_MIN_ROWS", REBUILD_MIN_ROWS)
-    if expected_rows < minimum:
+    if expected_rows < settings.KEFU_IMPORT_REBUILD_MIN_ROWS:
         return False
     return expected_rows >= writer.existing
 
@@ -745,7 +742,7 @@ def customers_import(
         except tabular.TabularError as exc:
             raise ImportRejected.with_problems([tabular_message(exc)]) from None
         rules = _rules(actor=actor, default_unit_code=default_unit_code)
-        min_bytes = getattr(settings, "KEFU_IMPORT_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES)
+        min_bytes = settings.KEFU_IMPORT_PARALLEL_MIN_BYTES  # smaller files: in-process
         bytes_per_row = 40 if file_name.lower().endswith(".xlsx") else 150
         return _import(
             ("file", path, file_name),

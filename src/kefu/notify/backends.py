@@ -96,18 +96,18 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 
 
 def email_configured() -> bool:
-    return bool(getattr(settings, "KEFU_SMTP_URL", ""))
+    return bool(settings.KEFU_SMTP_URL)
 
 
 def sms_configured() -> bool:
-    return bool(getattr(settings, "KEFU_SMS_GATEWAY_URL", ""))
+    return bool(settings.KEFU_SMS_GATEWAY_URL)
 
 
 def mail_from() -> str:
-    sender = getattr(settings, "KEFU_MAIL_FROM", "")
+    sender = settings.KEFU_MAIL_FROM
     if sender:
         return sender
-    url = getattr(settings, "KEFU_SMTP_URL", "")
+    url = settings.KEFU_SMTP_URL
     # Many mail services (QQ, 163, Exchange) accept only the signed-in account as sender.
     user = parse_smtp_url(url).username if url else ""
     return user if "@" in user else "kefu@localhost"
@@ -147,7 +147,7 @@ def send_console(message: Message) -> None:
 
 
 def send_email(message: Message) -> None:
-    url = getattr(settings, "KEFU_SMTP_URL", "")
+    url = settings.KEFU_SMTP_URL
     if not url:
         raise DeliveryError("e-mail is not configured (KEFU_SMTP_URL is empty)")
     try:
@@ -225,14 +225,14 @@ def send_webhook(message: Message) -> None:
 
 
 def send_sms(message: Message) -> None:
-    url = getattr(settings, "KEFU_SMS_GATEWAY_URL", "")
+    url = settings.KEFU_SMS_GATEWAY_URL
     if not url:
         raise DeliveryError("the SMS gateway is not configured (KEFU_SMS_GATEWAY_URL is empty)")
     body = json.dumps(
         {"phone": message.address, "text": message.body or message.subject}, ensure_ascii=False
     ).encode("utf-8")
     headers = {}
-    if token := getattr(settings, "KEFU_SMS_GATEWAY_TOKEN", ""):
+    if token := settings.KEFU_SMS_GATEWAY_TOKEN:
         headers["Authorization"] = f"Bearer {token}"
     _post(url, body, headers)
 

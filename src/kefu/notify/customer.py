@@ -18,7 +18,7 @@ _SENTENCE_END = "。．.!！;；,，、 \t\r\n"
 
 def org_name() -> str:
     """The organisation's name as customers know it."""
-    name = (getattr(settings, "KEFU_ORG_NAME", "") or "").strip()
+    name = settings.KEFU_ORG_NAME.strip()
     if name:
         return name
     from kefu.org.models import OrgUnit
@@ -36,6 +36,6 @@ def customer_context(**extra: Any) -> dict[str, Any]:
     """The variables every customer template may use: org_name, hotline."""
     return {
         "org_name": org_name(),
-        "hotline": (getattr(settings, "KEFU_HOTLINE", "") or "").strip(),
+        "hotline": settings.KEFU_HOTLINE.strip(),
         **extra,
     }

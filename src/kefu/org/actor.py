@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from kefu.org.models import DataScope, OrgUnit, Role, RoleAssignment, StaffProfile
-from kefu.org.scope import Scope
+from kefu.org.scope_value import Scope
 
 GENERATION_KEY = "kefu:actor:generation"
 TTL_SECONDS = 600  # a backstop: changes made behind the ORM's back (raw SQL) age out

@@ -62,7 +62,7 @@ def attachments_kept_on_commit() -> Iterator[None]:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "KEFU_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    return settings.KEFU_ATTACHMENT_MAX_BYTES
 
 
 def display_name(name: str) -> str:

@@ -161,7 +161,7 @@ def _sender(mail: ParsedMail) -> str:
 
 def _is_own(mailbox: Mailbox, address: str) -> bool:
     own = {mailbox.username.lower()}
-    sender = getattr(settings, "KEFU_MAIL_FROM", "") or ""
+    sender = settings.KEFU_MAIL_FROM or ""
     own.add(parseaddr(sender)[1].lower())
     return address.lower() in own
 

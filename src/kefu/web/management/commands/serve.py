@@ -12,7 +12,10 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from kefu.web.management.commands.setup import load_secret_key
 
 
 def gunicorn_command(*, host: str, port: str, workers: int) -> list[str]:
@@ -37,15 +40,14 @@ class Command(BaseCommand):
     help = "Serve Kefu: gunicorn + whitenoise on KEFU_HOST:KEFU_PORT and the Huey consumer."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", "3"))
-        )
+        parser.add_argument("--workers", type=int, default=None, help="default: KEFU_WEB_WORKERS")
 
     def handle(self, *args, **options):
-        host = os.environ.get("KEFU_HOST", "127.0.0.1")
-        port = os.environ.get("KEFU_PORT", "8000")
+        host, port = settings.KEFU_HOST, settings.KEFU_PORT
+        workers = options["workers"] or settings.KEFU_WEB_WORKERS
+        load_secret_key()  # when started without `kefu setup`: web and worker share one key
         bin_dir = os.path.dirname(sys.executable)
-        web = subprocess.Popen(gunicorn_command(host=host, port=port, workers=options["workers"]))
+        web = subprocess.Popen(gunicorn_command(host=host, port=port, workers=workers))
         worker = subprocess.Popen([os.path.join(bin_dir, "kefu"), "run_huey"])
         children = [web, worker]
         self.stdout.write(

@@ -1,4 +1,8 @@
-"""`kefu setup`: migrate, collect static files, and on first start seed the demo and an admin.
+"""`kefu setup`: make the secret key, migrate, collect static files, and on first start seed
+the demo and an admin.
+
+Without KEFU_SECRET_KEY the key is generated once and kept 0600 in the data dir
+(`secret_key`); settings.py only reads it, so importing the settings writes no file.
 
 The administrator's generated password is printed once and kept 0600 in the data dir
 (`admin_password`: the password alone, one line; the account is `admin`), so an operator who
@@ -12,11 +16,27 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from kefu.core.secret_key import ensure_secret_key
+
 ADMIN_USERNAME = "admin"
+
+
+def load_secret_key() -> None:
+    """Without KEFU_SECRET_KEY: generate the data dir's key if missing, and use it here too.
+
+    This process loaded the settings before the file existed (SECRET_KEY is empty, and
+    Django raises on reading an empty one); every later process reads the file."""
+    try:
+        if settings.SECRET_KEY:
+            return
+    except ImproperlyConfigured:
+        pass
+    settings.SECRET_KEY = ensure_secret_key(Path(settings.DATA_DIR))
 
 
 class Command(BaseCommand):
@@ -28,6 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--demo-work-orders", type=int, default=2000)
 
     def handle(self, *args, **options):
+        load_secret_key()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         from kefu.org.models import OrgUnit

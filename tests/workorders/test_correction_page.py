@@ -20,13 +20,6 @@ def _intake_clock(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: INTAKE)
 
 
-@pytest.fixture
-def mine(org, agent_a):
-    return make_customer(
-        actor=agent_a, org_unit=org["county_a1"], name="王小明", phone="13800138000"
-    )
-
-
 def _order(agent, customer, code="consultation"):
     return work_order_create(
         actor=agent,
@@ -54,12 +47,14 @@ def _correction(order, **changes) -> dict:
     return {**fields, **changes}
 
 
-def test_the_owner_corrects_the_type_and_the_timeline_shows_old_and_new(client, agent_a, mine):
-    order = _order(agent_a, mine)
+def test_the_owner_corrects_the_type_and_the_timeline_shows_old_and_new(
+    client, agent_a, customer_a1
+):
+    order = _order(agent_a, customer_a1)
     client.force_login(agent_a)
     page = client.get(reverse("workorders:workorder_detail", args=[order.number]))
     assert 'id="action-correct"' in page.text
-    assert f'value="{mine.code}"' in page.text  # the form starts from what is recorded
+    assert f'value="{customer_a1.code}"' in page.text  # the form starts from what is recorded
     complaint = WorkOrderType.objects.get(code="complaint")
     response = _post(client, order, "correct", _correction(order, order_type=complaint.pk))
     assert response.status_code == 302
@@ -70,8 +65,8 @@ def test_the_owner_corrects_the_type_and_the_timeline_shows_old_and_new(client, 
     assert "咨询 → 投诉" in item
 
 
-def test_a_stale_correction_form_is_a_409(client, agent_a, supervisor_a, mine):
-    order = _order(agent_a, mine)
+def test_a_stale_correction_form_is_a_409(client, agent_a, supervisor_a, customer_a1):
+    order = _order(agent_a, customer_a1)
     form = _correction(order, title="坐席更正")
     work_order_act(actor=supervisor_a, order=order, action="urge", data={})
     client.force_login(agent_a)
@@ -81,23 +76,26 @@ def test_a_stale_correction_form_is_a_409(client, agent_a, supervisor_a, mine):
     assert WorkOrder.objects.get(pk=order.pk).title == "宽带资费咨询"
 
 
-def test_a_customer_outside_the_scope_is_refused_at_the_field(client, org, agent_a, agent_b, mine):
+def test_a_customer_outside_the_scope_is_refused_at_the_field(
+    client, org, agent_a, agent_b, customer_a1
+):
     theirs = make_customer(
         actor=agent_b, org_unit=org["county_b1"], name="赵大海", phone="13698765432"
     )
-    order = _order(agent_a, mine)
+    order = _order(agent_a, customer_a1)
     client.force_login(agent_a)
     response = _post(client, order, "correct", _correction(order, customer=theirs.code))
     assert response.status_code == 400
     field = response.text.split('id="id_correct-customer"')[1].split("</div>")[0]
     assert 'class="field-error"' in field
-    assert WorkOrder.objects.get(pk=order.pk).customer == mine
+    assert WorkOrder.objects.get(pk=order.pk).customer == customer_a1
 
 
-def test_a_handler_is_not_offered_the_correction(client, org, agent_a, make_user, mine):
-    handler = make_user("hand_a1", org["team_a1"], "handler")
-    dispatcher = make_user("disp_a", org["pref_a"], "dispatcher")
-    order = _order(agent_a, mine)
+def test_a_handler_is_not_offered_the_correction(
+    client, org, agent_a, dispatcher_a, handler_a1, customer_a1
+):
+    dispatcher, handler = dispatcher_a, handler_a1
+    order = _order(agent_a, customer_a1)
     work_order_act(
         actor=dispatcher,
         order=order,
@@ -113,8 +111,8 @@ def test_a_handler_is_not_offered_the_correction(client, org, agent_a, make_user
     assert WorkOrder.objects.get(pk=order.pk).title == "宽带资费咨询"
 
 
-def test_resolving_a_complaint_from_the_page_needs_cause_and_verdict(client, agent_a, mine):
-    order = _order(agent_a, mine, code="complaint")
+def test_resolving_a_complaint_from_the_page_needs_cause_and_verdict(client, agent_a, customer_a1):
+    order = _order(agent_a, customer_a1, code="complaint")
     client.force_login(agent_a)
     response = _post(client, order, "resolve", {"version": order.version, "resolution": "已解释"})
     assert response.status_code == 400
@@ -141,12 +139,12 @@ def test_resolving_a_complaint_from_the_page_needs_cause_and_verdict(client, age
 
 
 def test_a_complaint_resolved_on_the_spot_at_the_workbench_needs_cause_and_verdict(
-    client, agent_a, mine
+    client, agent_a, customer_a1
 ):
     complaint = WorkOrderType.objects.get(code="complaint")
     form = {
         "caller": "13800138000",
-        "customer": str(mine.pk),
+        "customer": str(customer_a1.pk),
         "order_type": complaint.pk,
         "channel": "hotline",
         "title": "对资费解释不满",

@@ -21,16 +21,6 @@ from tests.factories import complaint_verdict_ids
 URL = "/api/v1/work-orders/"
 
 
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
-
-
-@pytest.fixture
-def handlers_a1(org, make_user):
-    return [make_user(f"hand_a1_{i}", org["team_a1"], "handler") for i in range(2)]
-
-
 def _create(client, customer=None, headers=None, **extra):
     body = {
         "order_type": "complaint",

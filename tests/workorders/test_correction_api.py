@@ -18,11 +18,6 @@ def _intake_clock(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: INTAKE)
 
 
-@pytest.fixture
-def handler_a1(org, make_user):
-    return make_user("hand_a1_0", org["team_a1"], "handler")
-
-
 def _ok(response, status=200) -> dict:
     assert response.status_code == status, response.content.decode()
     return response.json()
@@ -118,9 +113,9 @@ def test_bad_corrections_are_400_naming_the_field(
 
 
 def test_only_owner_dispatcher_or_supervisor_may_correct(
-    client_for, org, agent_a, customer_a, handler_a1, make_user
+    client_for, org, agent_a, customer_a, handler_a1, dispatcher_a
 ):
-    dispatcher = make_user("disp_a", org["pref_a"], "dispatcher")
+    dispatcher = dispatcher_a
     order = _ok(_create(client_for(agent_a), customer_a), 201)
     url = f"{URL}{order['id']}/"
     _ok(

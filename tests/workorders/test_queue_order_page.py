@@ -9,27 +9,9 @@ import re
 import pytest
 
 from kefu.workorders.models import WorkOrder
-from tests.factories import make_customer
 from tests.workorders.queue_scenario import build_queue, expected_ids
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
-
-
-@pytest.fixture
-def handler_a1(org, make_user):
-    return make_user("hand_a1", org["team_a1"], "handler")
-
-
-@pytest.fixture
-def mine(org, agent_a):
-    return make_customer(
-        actor=agent_a, org_unit=org["county_a1"], name="王小明", phone="13800138000"
-    )
 
 
 def _rows(text: str) -> list[int]:
@@ -44,12 +26,12 @@ def _sort_href(text: str, key: str) -> str:
 
 @pytest.mark.parametrize("queue", ["dispatch", "mine", "unit", "open", "warning", "overdue"])
 def test_each_queue_page_lists_the_most_urgent_first(
-    queue, client, org, agent_a, supervisor_a, dispatcher_a, handler_a1, mine
+    queue, client, org, agent_a, supervisor_a, dispatcher_a, handler_a1, customer_a1
 ):
     orders = build_queue(
         queue,
         agent=agent_a,
-        customer=mine,
+        customer=customer_a1,
         dispatcher=dispatcher_a,
         unit=org["team_a1"],
         handler=handler_a1,
@@ -60,8 +42,8 @@ def test_each_queue_page_lists_the_most_urgent_first(
     assert 'aria-sort="ascending"' in page.text.split('id="sort-due_at"')[0].rsplit("<th", 1)[1]
 
 
-def test_clicking_a_header_sorts_and_keeps_the_filters(client, agent_a, supervisor_a, mine):
-    orders = build_queue("dispatch", agent=agent_a, customer=mine)
+def test_clicking_a_header_sorts_and_keeps_the_filters(client, agent_a, supervisor_a, customer_a1):
+    orders = build_queue("dispatch", agent=agent_a, customer=customer_a1)
     ids = [o.pk for o in orders]
     client.force_login(supervisor_a)
     page = client.get("/workorders/", {"queue": "dispatch", "type": "complaint", "page": "1"})
@@ -80,10 +62,10 @@ def test_clicking_a_header_sorts_and_keeps_the_filters(client, agent_a, supervis
 
 
 def test_the_pager_keeps_the_sort_and_pages_never_repeat_a_row(
-    client, monkeypatch, agent_a, supervisor_a, mine
+    client, monkeypatch, agent_a, supervisor_a, customer_a1
 ):
     monkeypatch.setattr("kefu.web.paging.PAGE_SIZE", 2)
-    orders = build_queue("dispatch", agent=agent_a, customer=mine)
+    orders = build_queue("dispatch", agent=agent_a, customer=customer_a1)
     ids = [o.pk for o in orders]
     WorkOrder.objects.filter(pk__in=ids[2:]).update(due_at=orders[0].due_at)  # ties
     client.force_login(supervisor_a)
@@ -99,9 +81,9 @@ def test_the_pager_keeps_the_sort_and_pages_never_repeat_a_row(
 
 
 def test_an_unknown_sort_on_the_page_falls_back_to_the_queue_order(
-    client, agent_a, supervisor_a, mine
+    client, agent_a, supervisor_a, customer_a1
 ):
-    orders = build_queue("dispatch", agent=agent_a, customer=mine)
+    orders = build_queue("dispatch", agent=agent_a, customer=customer_a1)
     client.force_login(supervisor_a)
     page = client.get("/workorders/", {"queue": "dispatch", "ordering": "customer__phone"})
     assert page.status_code == 200

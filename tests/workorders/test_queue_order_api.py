@@ -11,16 +11,6 @@ from tests.workorders.queue_scenario import build_queue, expected_ids
 URL = "/api/v1/work-orders/"
 
 
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
-
-
-@pytest.fixture
-def handler_a1(org, make_user):
-    return make_user("hand_a1_0", org["team_a1"], "handler")
-
-
 def _ids(response) -> list[int]:
     assert response.status_code == 200, response.content.decode()
     return [row["id"] for row in response.json()["results"]]

@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from kefu.workorders import selectors
 from kefu.workorders.actions import work_order_act
-from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderType
+from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
 from kefu.workorders.services import work_order_create
 from kefu.workorders.views import CONFLICT_MESSAGE
 from tests.factories import complaint_verdict, make_customer
@@ -22,26 +22,6 @@ from tests.factories import complaint_verdict, make_customer
 HTMX = {"HX-Request": "true"}
 PHONE = "13800138000"
 WORKBENCH = "/workbench/"
-
-
-@pytest.fixture
-def types(db):
-    return {t.code: t for t in WorkOrderType.objects.all()}
-
-
-@pytest.fixture
-def dispatcher_a(org, make_user):
-    return make_user("disp_a", org["pref_a"], "dispatcher")
-
-
-@pytest.fixture
-def handler_a1(org, make_user):
-    return make_user("hand_a1", org["team_a1"], "handler")
-
-
-@pytest.fixture
-def mine(org, agent_a):
-    return make_customer(actor=agent_a, org_unit=org["county_a1"], name="王小明", phone=PHONE)
 
 
 @pytest.fixture
@@ -80,19 +60,19 @@ def _messages(response) -> list[str]:
 # --- workbench ---------------------------------------------------------------------------
 
 
-def test_workbench_lookup_shows_only_customers_in_scope(client, agent_a, mine, theirs):
+def test_workbench_lookup_shows_only_customers_in_scope(client, agent_a, customer_a1, theirs):
     client.force_login(agent_a)
     response = client.get(WORKBENCH, {"caller": "138 0013 8000"})
     assert response.status_code == 200
-    assert f'id="wb-customer-{mine.pk}"' in response.text
+    assert f'id="wb-customer-{customer_a1.pk}"' in response.text
     assert f'id="wb-customer-{theirs.pk}"' not in response.text
     assert "王大明" not in response.text
-    card = response.text.split(f'id="wb-customer-{mine.pk}"')[1].split("</dl>")[0]
+    card = response.text.split(f'id="wb-customer-{customer_a1.pk}"')[1].split("</dl>")[0]
     assert "138****8000" in card and PHONE not in card  # the record's phone stays masked
 
 
-def test_workbench_lookup_shows_open_orders_of_the_customer(client, agent_a, mine, types):
-    order = _order(agent_a, mine, types)
+def test_workbench_lookup_shows_open_orders_of_the_customer(client, agent_a, customer_a1, types):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     response = client.get(WORKBENCH, {"caller": PHONE}, headers=HTMX)
     assert "<html" not in response.text  # the steps fragment only
@@ -122,7 +102,7 @@ def test_workbench_finds_a_landline_caller(client, agent_a, org):
     assert f'id="wb-customer-{office.pk}"' in response.text
 
 
-def test_agents_see_active_outages_of_the_area(client, org, agent_a, supervisor_a, mine):
+def test_agents_see_active_outages_of_the_area(client, org, agent_a, supervisor_a, customer_a1):
     from kefu.outages.services import outage_register
 
     outage = outage_register(
@@ -143,24 +123,24 @@ def test_agents_see_active_outages_of_the_area(client, org, agent_a, supervisor_
     page = client.get(WORKBENCH, {"caller": PHONE})
     outages = page.text.split('id="wb-outages"')[1].split("</section>")[0]
     assert f'id="outage-{outage.pk}"' in outages and "A2县机房断电" not in page.text
-    card = page.text.split(f'id="wb-customer-{mine.pk}"')[1].split("</article>")[0]
+    card = page.text.split(f'id="wb-customer-{customer_a1.pk}"')[1].split("</article>")[0]
     assert f'id="outage-{outage.pk}"' in card
     assert elsewhere.pk != outage.pk
 
 
-def test_workbench_refuses_a_caller_that_is_no_number(client, agent_a, mine):
+def test_workbench_refuses_a_caller_that_is_no_number(client, agent_a, customer_a1):
     client.force_login(agent_a)
     response = client.get(WORKBENCH, {"caller": "abc"})
     assert 'id="wb-caller-error"' in response.text
-    assert f'id="wb-customer-{mine.pk}"' not in response.text
+    assert f'id="wb-customer-{customer_a1.pk}"' not in response.text
 
 
-def test_order_is_taken_in_three_requests(client, agent_a, mine, types):
+def test_order_is_taken_in_three_requests(client, agent_a, customer_a1, types):
     """Screen-pop with the caller, pick the customer, submit: the order exists, owned by the
     agent, with caller and customer, and the agent lands on it."""
     client.force_login(agent_a)
     step1 = client.get(WORKBENCH, {"caller": PHONE})
-    pick = re.search(rf'id="wb-pick-{mine.pk}" href="([^"]+)"', step1.text).group(1)
+    pick = re.search(rf'id="wb-pick-{customer_a1.pk}" href="([^"]+)"', step1.text).group(1)
     step2 = client.get(pick.replace("&amp;", "&"))
     assert 'id="wb-order-form"' in step2.text
     assert step2.context["form"]["channel"].value() == Channel.HOTLINE
@@ -168,7 +148,7 @@ def test_order_is_taken_in_three_requests(client, agent_a, mine, types):
         WORKBENCH,
         {
             "caller": PHONE,
-            "customer": str(mine.pk),
+            "customer": str(customer_a1.pk),
             "order_type": str(types["complaint"].pk),
             "source": "direct",
             "channel": "hotline",
@@ -179,16 +159,21 @@ def test_order_is_taken_in_three_requests(client, agent_a, mine, types):
     )
     order = WorkOrder.objects.get()
     assert step3.status_code == 302 and step3["Location"] == _detail(order)
-    assert order.customer == mine and order.owner == agent_a
+    assert order.customer == customer_a1 and order.owner == agent_a
     assert order.caller_phone == PHONE and order.contact_name == "王先生"
     assert order.status == "accepted" and order.is_complaint and not order.is_escalated
     page = client.get(step3["Location"])
     assert order.number in page.text and "宽带每晚掉线" in page.text
 
 
-def test_complaint_source_only_counts_for_complaints(client, agent_a, mine, types):
+def test_complaint_source_only_counts_for_complaints(client, agent_a, customer_a1, types):
     client.force_login(agent_a)
-    data = {"caller": PHONE, "customer": str(mine.pk), "channel": "hotline", "source": "miit"}
+    data = {
+        "caller": PHONE,
+        "customer": str(customer_a1.pk),
+        "channel": "hotline",
+        "source": "miit",
+    }
     client.post(WORKBENCH, {**data, "order_type": types["consultation"].pk, "title": "咨询资费"})
     client.post(WORKBENCH, {**data, "order_type": types["complaint"].pk, "title": "申诉"})
     consultation, complaint = WorkOrder.objects.order_by("id")
@@ -196,13 +181,13 @@ def test_complaint_source_only_counts_for_complaints(client, agent_a, mine, type
     assert complaint.source == "miit" and complaint.is_escalated
 
 
-def test_resolved_on_the_spot_is_a_first_contact_resolution(client, agent_a, mine, types):
+def test_resolved_on_the_spot_is_a_first_contact_resolution(client, agent_a, customer_a1, types):
     client.force_login(agent_a)
     client.post(
         WORKBENCH,
         {
             "caller": PHONE,
-            "customer": str(mine.pk),
+            "customer": str(customer_a1.pk),
             "order_type": types["consultation"].pk,
             "channel": "hotline",
             "title": "查询套餐余量",
@@ -232,13 +217,13 @@ def test_order_without_a_customer_record(client, agent_a, types, org):
     assert order.customer is None and order.area_unit == org["county_a1"]
 
 
-def test_missing_title_is_shown_at_the_field(client, agent_a, mine, types):
+def test_missing_title_is_shown_at_the_field(client, agent_a, customer_a1, types):
     client.force_login(agent_a)
     response = client.post(
         WORKBENCH,
         {
             "caller": PHONE,
-            "customer": str(mine.pk),
+            "customer": str(customer_a1.pk),
             "order_type": types["complaint"].pk,
             "channel": "hotline",
             "title": "",
@@ -287,9 +272,9 @@ def test_navigation_offers_workbench_and_queues(client, agent_a, handler_a1):
 
 
 def test_queues_list_only_orders_in_scope(
-    client, supervisor_a, agent_a, agent_b, mine, theirs, types
+    client, supervisor_a, agent_a, agent_b, customer_a1, theirs, types
 ):
-    ours = _order(agent_a, mine, types)
+    ours = _order(agent_a, customer_a1, types)
     other = _order(agent_b, theirs, types)
     client.force_login(supervisor_a)
     for queue in ("dispatch", "open", "all"):
@@ -302,10 +287,10 @@ def test_queues_list_only_orders_in_scope(
 
 
 def test_accepted_by_me_is_the_first_contact_owners_view(
-    client, org, agent_a, supervisor_a, mine, types, dispatcher_a
+    client, org, agent_a, supervisor_a, customer_a1, types, dispatcher_a
 ):
-    own = _order(agent_a, mine, types)
-    someone_elses = _order(supervisor_a, mine, types, title="主管受理")
+    own = _order(agent_a, customer_a1, types)
+    someone_elses = _order(supervisor_a, customer_a1, types, title="主管受理")
     work_order_act(actor=dispatcher_a, order=own, action="dispatch", data={"unit": org["team_a1"]})
     client.force_login(agent_a)
     page = client.get("/workorders/", {"queue": "accepted_by_me"})
@@ -314,8 +299,8 @@ def test_accepted_by_me_is_the_first_contact_owners_view(
     assert 'id="queue-accepted_by_me" class="is-active"' in page.text
 
 
-def test_queue_row_counts_down_to_the_time_limit(client, agent_a, mine, types):
-    order = _order(agent_a, mine, types)
+def test_queue_row_counts_down_to_the_time_limit(client, agent_a, customer_a1, types):
+    order = _order(agent_a, customer_a1, types)
     due = timezone.now() + timedelta(hours=2)
     WorkOrder.objects.filter(pk=order.pk).update(due_at=due, sla_state="warning")  # as SLA does
     client.force_login(agent_a)
@@ -325,8 +310,8 @@ def test_queue_row_counts_down_to_the_time_limit(client, agent_a, mine, types):
     assert f'data-due="{timezone.localtime(due).isoformat()[:19]}' in row
 
 
-def test_warning_and_overdue_tabs_count_their_orders(client, agent_a, mine, types):
-    orders = [_order(agent_a, mine, types, title=f"工单{i}") for i in range(3)]
+def test_warning_and_overdue_tabs_count_their_orders(client, agent_a, customer_a1, types):
+    orders = [_order(agent_a, customer_a1, types, title=f"工单{i}") for i in range(3)]
     WorkOrder.objects.filter(pk=orders[0].pk).update(sla_state="warning")
     WorkOrder.objects.filter(pk__in=[o.pk for o in orders[1:]]).update(sla_state="breached")
     client.force_login(agent_a)
@@ -338,9 +323,9 @@ def test_warning_and_overdue_tabs_count_their_orders(client, agent_a, mine, type
     assert f'id="wo-{orders[1].pk}"' in page.text and f'id="wo-{orders[2].pk}"' in page.text
 
 
-def test_queue_filters(client, agent_a, mine, types):
-    complaint = _order(agent_a, mine, types)
-    consultation = _order(agent_a, mine, types, code="consultation", title="咨询")
+def test_queue_filters(client, agent_a, customer_a1, types):
+    complaint = _order(agent_a, customer_a1, types)
+    consultation = _order(agent_a, customer_a1, types, code="consultation", title="咨询")
     client.force_login(agent_a)
     page = client.get("/workorders/", {"queue": "all", "type": "consultation"})
     assert f'id="wo-{consultation.pk}"' in page.text
@@ -361,16 +346,16 @@ def test_queue_filters(client, agent_a, mine, types):
 
 
 def test_queue_page_query_count_does_not_grow_with_rows(
-    client, agent_a, mine, types, django_assert_max_num_queries
+    client, agent_a, customer_a1, types, django_assert_max_num_queries
 ):
     for i in range(3):
-        _order(agent_a, mine, types, title=f"工单{i}")
+        _order(agent_a, customer_a1, types, title=f"工单{i}")
     client.force_login(agent_a)
     client.get("/workorders/", {"queue": "all"})  # warm the session and permission caches
     with django_assert_max_num_queries(12) as few:
         client.get("/workorders/", {"queue": "all"})
     for i in range(20):
-        _order(agent_a, mine, types, title=f"更多{i}")
+        _order(agent_a, customer_a1, types, title=f"更多{i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get("/workorders/", {"queue": "all"})
     assert page.text.count('<tr id="wo-') == 23
@@ -380,9 +365,9 @@ def test_queue_page_query_count_does_not_grow_with_rows(
 
 
 def test_detail_shows_exactly_the_allowed_actions(
-    client, org, agent_a, dispatcher_a, handler_a1, mine, types
+    client, org, agent_a, dispatcher_a, handler_a1, customer_a1, types
 ):
-    order = _order(agent_a, mine, types)
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     page = client.get(_detail(order))
     # The owner of record may also correct the order (更正), which is no lifecycle action.
@@ -405,9 +390,9 @@ def test_detail_shows_exactly_the_allowed_actions(
 
 
 def test_detail_query_count_does_not_grow_with_the_timeline(
-    client, agent_a, mine, types, django_assert_max_num_queries
+    client, agent_a, customer_a1, types, django_assert_max_num_queries
 ):
-    order = _order(agent_a, mine, types)
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     client.get(_detail(order))
     with django_assert_max_num_queries(20) as few:
@@ -419,16 +404,16 @@ def test_detail_query_count_does_not_grow_with_the_timeline(
     assert page.text.count('class="timeline-item"') == 11
 
 
-def test_detail_is_not_found_outside_scope(client, agent_a, agent_b, mine, types):
-    order = _order(agent_a, mine, types)
+def test_detail_is_not_found_outside_scope(client, agent_a, agent_b, customer_a1, types):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_b)
     assert client.get(_detail(order)).status_code == 404
     response = client.post(_act(order, "note"), {"note-note": "x", "note-version": "1"})
     assert response.status_code == 404
 
 
-def test_detail_masks_the_customer_and_times_are_local(client, agent_a, mine, types):
-    order = _order(agent_a, mine, types, caller_phone=PHONE)
+def test_detail_masks_the_customer_and_times_are_local(client, agent_a, customer_a1, types):
+    order = _order(agent_a, customer_a1, types, caller_phone=PHONE)
     client.force_login(agent_a)
     page = client.get(_detail(order))
     assert "138****8000" in page.text and PHONE not in page.text
@@ -438,9 +423,9 @@ def test_detail_masks_the_customer_and_times_are_local(client, agent_a, mine, ty
 
 
 def test_actions_from_the_page_walk_the_order_to_resolved(
-    client, org, agent_a, dispatcher_a, handler_a1, mine, types
+    client, org, agent_a, dispatcher_a, handler_a1, customer_a1, types
 ):
-    order = _order(agent_a, mine, types)
+    order = _order(agent_a, customer_a1, types)
     client.force_login(dispatcher_a)
     response = client.post(
         _act(order, "dispatch"),
@@ -487,9 +472,9 @@ def test_actions_from_the_page_walk_the_order_to_resolved(
 
 
 def test_stale_form_gets_the_conflict_message_and_does_not_act(
-    client, agent_a, supervisor_a, mine, types
+    client, agent_a, supervisor_a, customer_a1, types
 ):
-    order = _order(agent_a, mine, types)
+    order = _order(agent_a, customer_a1, types)
     stale_version = order.version
     work_order_act(actor=supervisor_a, order=order, action="urge", data={"note": "抓紧"})
     client.force_login(agent_a)
@@ -504,8 +489,8 @@ def test_stale_form_gets_the_conflict_message_and_does_not_act(
     assert not order.events.filter(action="cancel").exists()
 
 
-def test_service_errors_land_next_to_their_field(client, agent_a, mine, types):
-    order = _order(agent_a, mine, types)
+def test_service_errors_land_next_to_their_field(client, agent_a, customer_a1, types):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     response = client.post(
         _act(order, "link"), {"link-version": order.version, "link-target": "99999999"}
@@ -519,8 +504,8 @@ def test_service_errors_land_next_to_their_field(client, agent_a, mine, types):
     assert 'id="cancel-errors"' in response.text
 
 
-def test_an_action_not_allowed_now_is_explained(client, agent_a, mine, types):
-    order = _order(agent_a, mine, types)
+def test_an_action_not_allowed_now_is_explained(client, agent_a, customer_a1, types):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     response = client.post(
         _act(order, "reply"), {"reply-version": order.version, "reply-reply": "已处理"}
@@ -554,9 +539,9 @@ def test_handler_options_of_another_countys_unit_are_empty(client, org, make_use
 
 
 def test_the_systems_own_actions_are_not_found_on_the_page(
-    client, agent_a, dispatcher_a, mine, types
+    client, agent_a, dispatcher_a, customer_a1, types
 ):
-    order = _order(agent_a, mine, types)
+    order = _order(agent_a, customer_a1, types)
     client.force_login(dispatcher_a)
     assert client.post(_act(order, "hand_back"), {"hand_back-version": 1}).status_code == 404
     response = client.get(reverse("workorders:handler_options"), {"unit": "²"})
@@ -588,11 +573,11 @@ def test_the_order_page_and_bulk_dispatch_offer_the_same_units_in_scope(
 
 
 def test_bulk_dispatch_sends_each_and_reports_the_failures(
-    client, org, agent_a, dispatcher_a, supervisor_a, handler_a1, mine, types
+    client, org, agent_a, dispatcher_a, supervisor_a, handler_a1, customer_a1, types
 ):
-    first = _order(agent_a, mine, types, title="一")
-    second = _order(agent_a, mine, types, title="二")
-    changed = _order(agent_a, mine, types, title="三")
+    first = _order(agent_a, customer_a1, types, title="一")
+    second = _order(agent_a, customer_a1, types, title="二")
+    changed = _order(agent_a, customer_a1, types, title="三")
     page_version = changed.version
     work_order_act(actor=supervisor_a, order=changed, action="urge")  # after the page was read
     client.force_login(dispatcher_a)
@@ -621,8 +606,10 @@ def test_bulk_dispatch_sends_each_and_reports_the_failures(
     assert f'id="wo-{first.pk}"' not in response.text
 
 
-def test_bulk_dispatch_without_a_unit_or_orders_says_so(client, dispatcher_a, agent_a, mine, types):
-    order = _order(agent_a, mine, types)
+def test_bulk_dispatch_without_a_unit_or_orders_says_so(
+    client, dispatcher_a, agent_a, customer_a1, types
+):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(dispatcher_a)
     response = client.post(
         reverse("workorders:bulk_dispatch"),
@@ -636,8 +623,8 @@ def test_bulk_dispatch_without_a_unit_or_orders_says_so(client, dispatcher_a, ag
     assert order.status == "accepted"
 
 
-def test_bulk_dispatch_needs_the_dispatch_permission(client, agent_a, mine, types, org):
-    order = _order(agent_a, mine, types)
+def test_bulk_dispatch_needs_the_dispatch_permission(client, agent_a, customer_a1, types, org):
+    order = _order(agent_a, customer_a1, types)
     client.force_login(agent_a)
     response = client.post(
         reverse("workorders:bulk_dispatch"),

@@ -3,24 +3,15 @@ state, within the viewer's work-order scope, and takes a new order for the custo
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from kefu.calendars.business_time import SHANGHAI
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrderType
 from kefu.workorders.services import work_order_create
 from tests.factories import make_customer
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    moment = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)  # a Tuesday the calendar holds
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
