@@ -135,7 +135,8 @@ def test_cli_export_acts_as_the_named_user(county_supervisor, customers, tmp_pat
 
 def test_unmasked_export_reimports_as_the_same_customers(admin_user, customers, tmp_path):
     """An unmasked export is a valid import file (codes taken → reported, not duplicated)."""
-    from kefu.customers.importing import ImportRejected, customers_import
+    from kefu.customers.import_validation import ImportRejected
+    from kefu.customers.importing import customers_import
 
     path = tmp_path / "round.xlsx"
     customers_export(actor=admin_user, path=path, unmasked=True, reason="迁移")

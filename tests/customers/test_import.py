@@ -15,7 +15,8 @@ from django.db import connection
 from django.utils import translation
 
 from kefu.core.errors import PermissionDenied
-from kefu.customers.importing import ImportRejected, customers_import
+from kefu.customers.import_validation import ImportRejected
+from kefu.customers.importing import customers_import
 from kefu.customers.models import (
     Customer,
     CustomerHistory,

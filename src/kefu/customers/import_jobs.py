@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from kefu.core import tabular
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.tabular_messages import tabular_message
-from kefu.customers.importing import ImportRejected, customers_import
+from kefu.customers.import_validation import ImportRejected
+from kefu.customers.importing import customers_import
 from kefu.customers.models import ImportJob, ImportStatus
 
 log = logging.getLogger(__name__)

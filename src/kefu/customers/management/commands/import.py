@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import KefuError
-from kefu.customers.importing import ImportRejected, customers_import
+from kefu.customers.import_validation import ImportRejected
+from kefu.customers.importing import customers_import
 from kefu.customers.management.cli import acting_user
 from kefu.customers.progress import rich_progress
 
