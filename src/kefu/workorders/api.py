@@ -1,9 +1,9 @@
 """REST API of work orders 工单 and their reference data (types, business lines, categories).
 
-Thin edges: the serializers (`kefu.workorders.serializers`) check the shape of the input,
-`services` decide and write, `selectors` read inside the caller's data scope. An order
-outside the scope answers 404 exactly like one that does not exist. Caller numbers leave
-this API masked.
+Thin edges: the input serializers (`kefu.workorders.serializers_input`) check the shape of
+the input, `services` decide and write, `selectors` read inside the caller's data scope, the
+output serializers (`kefu.workorders.serializers`) shape the answer. An order outside the
+scope answers 404 exactly like one that does not exist. Caller numbers leave this API masked.
 
 List rows are deliberately lean (WorkOrderSummarySerializer): one query with joins for a
 page, no per-row permission or count queries, so a page stays fast over millions of orders.
@@ -63,21 +63,23 @@ from kefu.workorders.models import (
 from kefu.workorders.serializers import (
     UNIT_FIELDS,
     BusinessLineSerializer,
-    CategoryFilterSerializer,
     CategorySerializer,
     ContactRevealSerializer,
     EventSerializer,
+    WorkOrderDetailSerializer,
+    WorkOrderSummarySerializer,
+    WorkOrderTypeSerializer,
+    timeline_data,
+)
+from kefu.workorders.serializers_input import (
+    CategoryFilterSerializer,
     WorkOrderActionSerializer,
     WorkOrderCorrectionSerializer,
     WorkOrderCreateSerializer,
-    WorkOrderDetailSerializer,
     WorkOrderFilterSerializer,
-    WorkOrderSummarySerializer,
-    WorkOrderTypeSerializer,
     as_filters,
     correction_changes,
     create_arguments,
-    timeline_data,
 )
 from kefu.workorders.transitions import ACTIONS
 
