@@ -22,8 +22,8 @@ from kefu.core.api import error_responses, flatten_errors, require_perms
 from kefu.core.cn_validation import InvalidValue, normalize_phone
 from kefu.core.errors import ValidationFailed
 from kefu.core.throttling import ScreenPopRateThrottle
-from kefu.customers.api import CustomerSummarySerializer
 from kefu.customers.selectors import customer_list
+from kefu.customers.serializers import CustomerSummarySerializer
 from kefu.outages.models import Outage
 from kefu.outages.selectors import active_outages_for_unit
 from kefu.workorders.api import summary_rows
