@@ -26,7 +26,7 @@ from kefu.org.models import Role
 from kefu.outages.services import outage_register
 from kefu.workorders.models import BusinessLine, Category, Status, WorkOrder, WorkOrderType
 from kefu.workorders.services import work_order_create
-from kefu.workorders.views import next_step_text
+from kefu.workorders.views_order import next_step_text
 from tests.factories import PASSWORD, make_customer
 from tests.notify.conftest import http_receiver  # noqa: F401  (the SMS gateway)
 

@@ -13,7 +13,7 @@ from kefu.sla.models import ClockState, SlaClock
 from kefu.workorders.demo import demo_work_orders_create
 from kefu.workorders.models import WorkOrder
 from kefu.workorders.transitions import OPEN, State
-from kefu.workorders.views import sla_clocks
+from kefu.workorders.views_order import sla_clocks
 
 NOW = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
 

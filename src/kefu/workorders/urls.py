@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kefu.workorders import views, views_attachments, views_contact
+from kefu.workorders import views, views_attachments, views_contact, views_order
 
 app_name = "workorders"
 
@@ -9,7 +9,7 @@ urlpatterns = [
     path("workorders/", views.workorder_list, name="workorder_list"),
     path("workorders/bulk-dispatch/", views.bulk_dispatch, name="bulk_dispatch"),
     path("workorders/handlers/", views.handler_options, name="handler_options"),
-    path("workorders/<str:number>/", views.workorder_detail, name="workorder_detail"),
+    path("workorders/<str:number>/", views_order.workorder_detail, name="workorder_detail"),
     path(
         "workorders/<str:number>/reveal-contact/",
         views_contact.workorder_reveal_contact,
@@ -22,7 +22,7 @@ urlpatterns = [
     ),
     path(
         "workorders/<str:number>/act/<slug:action>/",
-        views.workorder_act,
+        views_order.workorder_act,
         name="workorder_act",
     ),
 ]

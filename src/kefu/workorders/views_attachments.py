@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from kefu.web.errors import http_errors
 from kefu.workorders.attachments import attachment_file, attachment_response
-from kefu.workorders.views import _order_or_404
+from kefu.workorders.views_order import _order_or_404
 
 
 @require_safe

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.http import client_ip
 from kefu.web.errors import http_errors
 from kefu.workorders.contact import work_order_contact_reveal
-from kefu.workorders.views import _order_or_404
+from kefu.workorders.views_order import _order_or_404
 
 
 @never_cache  # the response carries the number in clear
