@@ -228,7 +228,7 @@ KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(
 
 # --- REST API -----------------------------------------------------------------------------
 # Failed identity checks (change register) on one customer, by anyone, before further
-# checks are refused for the rest of the window (customers.services.customer_identity_check).
+# checks are refused for the rest of the window (customers.services_pii.customer_identity_check).
 KEFU_IDENTITY_FAILURES = int(os.environ.get("KEFU_IDENTITY_FAILURES", "5"))
 KEFU_IDENTITY_FAILURE_WINDOW_MINUTES = int(
     os.environ.get("KEFU_IDENTITY_FAILURE_WINDOW_MINUTES", "60")

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kefu.customers import services as customer_services
+from kefu.customers import services_pii
 from kefu.customers.models import Customer
 from kefu.org.models import OrgUnit, Role, StaffProfile
 from tests.factories import make_customer
@@ -48,7 +48,7 @@ def fuzz_target(admin_user, agent_a, org, customer_a, customer_b, customer_a2):
     from kefu.wsgi import application
 
     make_customer(actor=admin_user, org_unit=org["county_b2"], kind="gov_enterprise", name="某局")
-    customer_services.customer_reveal(actor=agent_a, customer=customer_a, reason="seed")
+    services_pii.customer_reveal(actor=agent_a, customer=customer_a, reason="seed")
     # Django's test client keeps the test transaction's connection open across requests;
     # calling the WSGI app directly must do the same, or PostgreSQL drops it mid-test.
     signals.request_started.disconnect(close_old_connections)

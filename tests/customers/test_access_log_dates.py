@@ -8,14 +8,14 @@ from unittest import mock
 import pytest
 
 from kefu.core.errors import ValidationFailed
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services_pii
 from tests.factories import make_customer
 
 
 def _reveal_at(moment: datetime, *, actor, customer):
     """A reveal logged at `moment` (the clock is the one outside system we replace)."""
     with mock.patch("django.utils.timezone.now", return_value=moment):
-        services.customer_reveal(actor=actor, customer=customer)
+        services_pii.customer_reveal(actor=actor, customer=customer)
     return customer.accesslog_set.latest("id")
 
 

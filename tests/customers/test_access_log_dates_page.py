@@ -7,7 +7,7 @@ from unittest import mock
 
 from django.urls import reverse
 
-from kefu.customers import services
+from kefu.customers import services_pii
 from kefu.customers.models import AccessLog
 from tests.factories import make_customer
 
@@ -19,7 +19,7 @@ def test_date_filters_select_whole_shanghai_days(client, supervisor_a, agent_a, 
         datetime(2026, 3, 1, 16, 30, tzinfo=UTC),  # 00:30 on 2 March in Shanghai
     ):
         with mock.patch("django.utils.timezone.now", return_value=moment):
-            services.customer_reveal(actor=agent_a, customer=customer)
+            services_pii.customer_reveal(actor=agent_a, customer=customer)
     late, early = AccessLog.objects.order_by("at")
     client.force_login(supervisor_a)
     response = client.get(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from kefu.core.errors import IdentityCheckFailed, TooManyIdentityChecks
-from kefu.customers import services
+from kefu.customers import services_pii
 from kefu.customers.models import AccessLog, Customer
 from tests.factories import api_client, make_customer
 
@@ -79,7 +79,7 @@ def test_repeated_failures_are_throttled_and_shown_to_supervisors(
     settings.KEFU_IDENTITY_FAILURES = 3
     for guess in ("13900000001", "13900000002", "13900000003"):
         with pytest.raises(IdentityCheckFailed):
-            services.customer_identity_check(
+            services_pii.customer_identity_check(
                 actor=agent_a, customer=customer, identity={"phone": guess}
             )
     # The right answer is no longer even compared: guessing stops here.
@@ -94,7 +94,7 @@ def test_repeated_failures_are_throttled_and_shown_to_supervisors(
     assert response.json()["code"] == "too_many_identity_checks"
     assert [a for a, _f, _c in _log()] == ["identity_failed"] * 3
     with pytest.raises(TooManyIdentityChecks):
-        services.customer_identity_check(
+        services_pii.customer_identity_check(
             actor=supervisor_a, customer=customer, identity={"phone": "13912345678"}
         )
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from kefu.core.errors import NotFound, ValidationFailed
-from kefu.customers import services
+from kefu.customers import services, services_pii
 from kefu.customers.exporting import customers_export
 from kefu.customers.models import AccessLog
 from tests.customers.test_export import by_code
@@ -76,12 +76,14 @@ def test_reveal_needs_view_pii_and_a_phone_product_of_this_customer(
     )
     assert refused.status_code == 403
     with pytest.raises(ValidationFailed):
-        services.customer_reveal(
+        services_pii.customer_reveal(
             actor=agent_a, customer=customer, product_id=products["broadband"].pk
         )
     other = make_customer(actor=agent_a, org_unit=org["team_a1"])
     with pytest.raises(NotFound):
-        services.customer_reveal(actor=agent_a, customer=other, product_id=products["mobile"].pk)
+        services_pii.customer_reveal(
+            actor=agent_a, customer=other, product_id=products["mobile"].pk
+        )
     assert not AccessLog.objects.exists()
 
 

@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services, services_pii
 from kefu.customers.models import AccessLog
 from tests.factories import make_customer
 
@@ -33,7 +33,7 @@ def landline(agent_a, customer):
 
 
 def test_reveal_contact_returns_its_number_and_logs_which_contact(agent_a, customer, mobile):
-    clear = services.customer_reveal(
+    clear = services_pii.customer_reveal(
         actor=agent_a, customer=customer, contact_id=mobile.pk, ip="10.0.0.7"
     )
     assert clear == {f"contact:{mobile.pk}": "13900001111"}
@@ -48,12 +48,12 @@ def test_reveal_contact_returns_its_number_and_logs_which_contact(agent_a, custo
 
 
 def test_reveal_landline_contact_keeps_the_area_code_dash(agent_a, customer, landline):
-    clear = services.customer_reveal(actor=agent_a, customer=customer, contact_id=landline.pk)
+    clear = services_pii.customer_reveal(actor=agent_a, customer=customer, contact_id=landline.pk)
     assert clear == {f"contact:{landline.pk}": "0571-88886666"}
 
 
 def test_existing_signature_still_reveals_own_phone_and_id_number(agent_a, customer, mobile):
-    clear = services.customer_reveal(
+    clear = services_pii.customer_reveal(
         actor=agent_a, customer=customer, fields=("phone", "id_number")
     )
     assert clear == {"phone": "13912345678", "id_number": customer.id_number}
@@ -61,9 +61,9 @@ def test_existing_signature_still_reveals_own_phone_and_id_number(agent_a, custo
 
 
 def test_each_contact_reveal_is_its_own_log_entry(agent_a, customer, mobile, landline):
-    services.customer_reveal(actor=agent_a, customer=customer, contact_id=mobile.pk)
-    services.customer_reveal(actor=agent_a, customer=customer, contact_id=landline.pk)
-    services.customer_reveal(actor=agent_a, customer=customer)
+    services_pii.customer_reveal(actor=agent_a, customer=customer, contact_id=mobile.pk)
+    services_pii.customer_reveal(actor=agent_a, customer=customer, contact_id=landline.pk)
+    services_pii.customer_reveal(actor=agent_a, customer=customer)
     logged = sorted(AccessLog.objects.values_list("fields", flat=True))
     assert logged == sorted([f"contact:{mobile.pk}", f"contact:{landline.pk}", "phone"])
 
@@ -74,7 +74,7 @@ def test_contact_of_another_customer_is_not_found_and_not_logged(agent_a, org, c
         actor=agent_a, customer=other, kind="mobile", value="13722223333"
     )
     with pytest.raises(NotFound):
-        services.customer_reveal(actor=agent_a, customer=customer, contact_id=foreign.pk)
+        services_pii.customer_reveal(actor=agent_a, customer=customer, contact_id=foreign.pk)
     assert not AccessLog.objects.exists()
 
 
@@ -83,14 +83,14 @@ def test_non_phone_contacts_are_not_revealed(agent_a, customer):
         actor=agent_a, customer=customer, kind="email", value="wang@example.com"
     )
     with pytest.raises(ValidationFailed):
-        services.customer_reveal(actor=agent_a, customer=customer, contact_id=email.pk)
+        services_pii.customer_reveal(actor=agent_a, customer=customer, contact_id=email.pk)
     assert not AccessLog.objects.exists()
 
 
 def test_contact_reveal_needs_view_pii(org, make_user, customer, mobile):
     dispatcher = make_user("disp_a", org["county_a1"], "dispatcher")
     with pytest.raises(PermissionDenied):
-        services.customer_reveal(actor=dispatcher, customer=customer, contact_id=mobile.pk)
+        services_pii.customer_reveal(actor=dispatcher, customer=customer, contact_id=mobile.pk)
     assert not AccessLog.objects.exists()
 
 

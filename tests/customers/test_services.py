@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from kefu.core.errors import IdentityCheckFailed, PermissionDenied, ValidationFailed
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services, services_pii
 from kefu.customers.models import AccessLog
 from tests.factories import make_customer
 
@@ -30,14 +30,14 @@ def test_create_outside_scope_rejected(agent_a, org):
 def test_change_register_requires_matching_identity(supervisor_a, org):
     c = make_customer(actor=supervisor_a, org_unit=org["county_a1"], phone="13912345678")
     with pytest.raises(IdentityCheckFailed):
-        services.customer_change_register(
+        services_pii.customer_change_register(
             actor=supervisor_a,
             customer=c,
             changes={"address": "新地址"},
             identity={"phone": "13900000000"},
             reason="搬家",
         )
-    entry = services.customer_change_register(
+    entry = services_pii.customer_change_register(
         actor=supervisor_a,
         customer=c,
         changes={"address": "新地址"},
@@ -50,7 +50,7 @@ def test_change_register_requires_matching_identity(supervisor_a, org):
 
 def test_reveal_logged(agent_a, org):
     c = make_customer(actor=agent_a, org_unit=org["county_a1"], phone="13912345678")
-    assert services.customer_reveal(actor=agent_a, customer=c)["phone"] == "13912345678"
+    assert services_pii.customer_reveal(actor=agent_a, customer=c)["phone"] == "13912345678"
     assert AccessLog.objects.filter(customer=c, actor=agent_a).count() == 1
 
 
@@ -95,7 +95,7 @@ def test_update_with_stale_version_conflicts(supervisor_a, org):
 
 def test_history_keeps_personal_data_masked(supervisor_a, org):
     c = make_customer(actor=supervisor_a, org_unit=org["county_a1"], phone="13912345678")
-    services.customer_change_register(
+    services_pii.customer_change_register(
         actor=supervisor_a,
         customer=c,
         changes={"phone": "13987655678"},
@@ -110,7 +110,7 @@ def test_history_keeps_personal_data_masked(supervisor_a, org):
 def test_change_register_rejects_invalid_new_id(supervisor_a, org):
     c = make_customer(actor=supervisor_a, org_unit=org["county_a1"], phone="13912345678")
     with pytest.raises(ValidationFailed) as err:
-        services.customer_change_register(
+        services_pii.customer_change_register(
             actor=supervisor_a,
             customer=c,
             changes={"id_number": "110105194912310021"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from kefu.customers import services
+from kefu.customers import services_pii
 from kefu.customers.models import AccessLog
 from tests.factories import make_customer
 
@@ -67,8 +67,8 @@ def test_access_log_needs_the_permission(client, agent_a):
 def test_access_log_shows_reveals_in_scope_with_ip(client, supervisor_a, agent_a, agent_b, org):
     mine = make_customer(actor=agent_a, org_unit=org["county_a1"])
     theirs = make_customer(actor=agent_b, org_unit=org["county_b1"])
-    services.customer_reveal(actor=agent_a, customer=mine, ip="10.8.8.8")
-    services.customer_reveal(actor=agent_b, customer=theirs, ip="10.9.9.9")
+    services_pii.customer_reveal(actor=agent_a, customer=mine, ip="10.8.8.8")
+    services_pii.customer_reveal(actor=agent_b, customer=theirs, ip="10.9.9.9")
     client.force_login(supervisor_a)
     response = client.get(reverse("customers:access_log"))
     assert response.status_code == 200
@@ -80,8 +80,8 @@ def test_access_log_shows_reveals_in_scope_with_ip(client, supervisor_a, agent_a
 
 def test_access_log_filters_by_action_and_user(client, supervisor_a, agent_a, org):
     mine = make_customer(actor=agent_a, org_unit=org["county_a1"])
-    services.customer_reveal(actor=agent_a, customer=mine)
-    services.access_log_export(actor=supervisor_a, row_count=12, unmasked=False)
+    services_pii.customer_reveal(actor=agent_a, customer=mine)
+    services_pii.access_log_export(actor=supervisor_a, row_count=12, unmasked=False)
     reveal = AccessLog.objects.get(action="reveal")
     export = AccessLog.objects.get(action="export")
     client.force_login(supervisor_a)

@@ -33,7 +33,7 @@ from kefu.core.idempotency import (
 )
 from kefu.core.parsers import JSONParser
 from kefu.core.throttling import ScreenPopRateThrottle
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services, services_pii
 from kefu.customers.models import (
     AccessLog,
     Customer,
@@ -189,7 +189,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def reveal(self, request: Request, pk: str) -> Response:
         customer = self._get(pk)
         data = _parse(RevealSerializer(data=request.data))
-        clear = services.customer_reveal(
+        clear = services_pii.customer_reveal(
             actor=request.user,
             customer=customer,
             fields=tuple(data["fields"]),
@@ -220,14 +220,14 @@ class CustomerViewSet(viewsets.GenericViewSet):
             # a 400 about the rest must not tell, unlogged, whether the identity matched.
             stated = IdentitySerializer(data=_mapping(request.data).get("identity"))
             if stated.is_valid() and any(stated.validated_data.values()):
-                services.customer_identity_check(
+                services_pii.customer_identity_check(
                     actor=request.user,
                     customer=customer,
                     identity=dict(stated.validated_data),
                     ip=ip,
                 )
         data = _parse(body)
-        entry = services.customer_change_register(
+        entry = services_pii.customer_change_register(
             actor=request.user,
             customer=customer,
             changes=dict(data["changes"]),

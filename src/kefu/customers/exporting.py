@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.masking import mask_id_number, mask_phone
 from kefu.core.tabular import escape_formula
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services_pii
 from kefu.customers.import_check import FILE_HEADERS, PRODUCT_WORDS
 from kefu.customers.models import Customer, CustomerKind, Pyramid, ServiceTier
 from kefu.customers.pii import masked_account
@@ -129,7 +129,7 @@ def customers_export(
     try:
         with transaction.atomic():
             count = _write_workbook(tmp, _customers(actor, filters), unmasked=unmasked)
-            services.access_log_export(
+            services_pii.access_log_export(
                 actor=actor,
                 row_count=count,
                 unmasked=unmasked,

@@ -25,7 +25,7 @@ from kefu.core import cn_validation as cnv
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
-from kefu.customers import selectors, services
+from kefu.customers import selectors, services, services_pii
 from kefu.customers.forms import (
     AccessLogFilterForm,
     ChangeRegisterForm,
@@ -273,7 +273,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **forms: Any) -> d
         "can_reveal": user.has_perm("customers.view_pii"),
         # Supervisors see failed identity checks (a caller guessing ID numbers or phones).
         "identity_failures": (
-            services.identity_failures_recent(customer)
+            services_pii.identity_failures_recent(customer)
             if user.has_perm("customers.view_accesslog")
             else 0
         ),
@@ -369,7 +369,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
     ip = client_ip(request) or None
     if form.is_valid():
         try:
-            services.customer_change_register(
+            services_pii.customer_change_register(
                 actor=request.user,
                 customer=customer,
                 changes=form.changes(),
@@ -386,7 +386,7 @@ def customer_change_register(request: HttpRequest, pk: int) -> HttpResponse:
     elif any(form.identity().values()):
         # Checked and logged even though the rest of the form is wrong (see the service).
         try:
-            services.customer_identity_check(
+            services_pii.customer_identity_check(
                 actor=request.user, customer=customer, identity=form.identity(), ip=ip
             )
         except KefuError as exc:
@@ -411,7 +411,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if product and not (product.isdigit() and len(product) <= 18):
         raise ValidationFailed.for_fields({str(_("Product")): [_("unknown product")]})
     field = request.POST.get("field", "phone")
-    values = services.customer_reveal(
+    values = services_pii.customer_reveal(
         actor=request.user,
         customer=customer,
         fields=(field,),
