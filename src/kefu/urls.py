@@ -16,6 +16,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("notifications/", include("kefu.notify.urls")),
     path("outages/", include("kefu.outages.urls")),
+    path("complaints/", include("kefu.complaints.urls")),
     path("", include("kefu.workorders.urls")),
     path("", include("kefu.web.urls")),
 ]

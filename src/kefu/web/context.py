@@ -16,7 +16,7 @@ NAV_ITEMS = [
     ("web:staff_list", _("Staff"), "org.view_staffprofile"),
     ("web:access_log", _("Access log"), "customers.view_accesslog"),
     ("outages:outage_list", _("Mass outages"), "outages.view_outage"),
-    ("outages:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
+    ("complaints:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
     ("notify:inbox", _("My notifications"), None),
 ]
 
