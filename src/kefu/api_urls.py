@@ -4,11 +4,12 @@ from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from kefu.calendars.api import CalendarViewSet
+from kefu.complaints.api import ComplaintAlertViewSet
 from kefu.core.api import format_suffix_refused
 from kefu.customers.api import AccessLogViewSet, CustomerViewSet
 from kefu.intake.api import ScreenPopNoSlashView, ScreenPopView
 from kefu.org.api import OrgUnitViewSet, RoleViewSet, StaffViewSet, TokenObtainView
-from kefu.outages.api import ComplaintAlertViewSet, OutageViewSet
+from kefu.outages.api import OutageViewSet
 from kefu.rules.api import (
     BusinessLineWriteViewSet,
     CategoryWriteViewSet,

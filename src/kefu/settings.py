@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kefu.notify",
     "kefu.workorders",
     "kefu.sla",
+    "kefu.complaints",
     "kefu.outages",
     "kefu.intake",
     "kefu.rules",

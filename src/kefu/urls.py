@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("kefu.notify.urls")),
     path("outages/", include("kefu.outages.urls")),
     path("rules/", include("kefu.rules.urls")),
+    path("complaints/", include("kefu.complaints.urls")),
     path("", include("kefu.workorders.urls")),
     path("", include("kefu.customers.urls")),
     path("", include("kefu.org.urls")),

@@ -1,4 +1,4 @@
-"""The outages API: register, list, link, restore, report, close; batch alerts."""
+"""The outages API: register, list, link, restore, report, close."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from kefu.outages.models import ComplaintBatchAlert, Outage
-from kefu.workorders.models import Category, Channel
+from kefu.outages.models import Outage
+from kefu.workorders.models import Channel
 from kefu.workorders.services import work_order_create
-from tests.factories import make_customer
 
 
 @pytest.fixture
@@ -133,28 +132,3 @@ def test_eta_correction(api, org, supervisor_a):
     )
     assert response.status_code == 200
     assert Outage.objects.get().expected_restore_at == later
-
-
-def test_batch_alerts_list_and_acknowledge(api, org, agent_a, supervisor_a, types):
-    slow = Category.objects.get(code="network-slow")
-    for i in range(5):
-        customer = make_customer(actor=agent_a, org_unit=org["county_a1"], name=f"客户{i}")
-        work_order_create(
-            actor=agent_a,
-            order_type=types["complaint"],
-            channel=Channel.HOTLINE,
-            title="网速慢",
-            customer=customer,
-            category=slow,
-        )
-    alert = ComplaintBatchAlert.objects.get()
-    assert _as(api, agent_a).get("/api/v1/complaint-alerts/").status_code == 403
-    listed = _as(api, supervisor_a).get("/api/v1/complaint-alerts/", {"open": "true"}).json()
-    row = listed["results"][0]
-    assert (row["id"], row["count"], row["area_name"]) == (alert.pk, 5, "A1县分公司")
-    assert row["category"] == "network-slow"
-    response = api.post(
-        f"/api/v1/complaint-alerts/{alert.pk}/acknowledge/", {"note": "已流程穿越"}, format="json"
-    )
-    assert response.status_code == 200 and response.json()["acknowledged_by"] == "sup_a"
-    assert api.get("/api/v1/complaint-alerts/", {"open": "true"}).json()["results"] == []

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.notify.models import Message
 from kefu.outages import selectors, services
-from kefu.outages.models import ComplaintBatchAlert, Outage, OutageStatus
+from kefu.outages.models import Outage, OutageStatus
 from kefu.outages.services import OutageReportRequired, OutageStateInvalid
 from kefu.workorders.actions import work_order_act
 from kefu.workorders.models import Channel, WorkOrder, WorkOrderEvent
@@ -368,39 +368,6 @@ def test_an_ordinary_outage_closes_without_a_report(supervisor_a, outage_a1):
     ).outage
     assert not outage.report_required
     assert services.outage_close(actor=supervisor_a, outage=outage).status == "closed"
-
-
-# --- batch alerts -------------------------------------------------------------------------------
-
-
-def test_a_supervisor_acknowledges_a_batch_alert_with_the_walkthrough_note(
-    org, make_user, agent_a, supervisor_a, types
-):
-    from kefu.workorders.models import Category
-
-    slow = Category.objects.get(code="network-slow")
-    for i in range(5):
-        customer = make_customer(actor=agent_a, org_unit=org["county_a1"], name=f"客户{i}")
-        work_order_create(
-            actor=agent_a,
-            order_type=types["complaint"],
-            channel=Channel.HOTLINE,
-            title="网速慢",
-            customer=customer,
-            category=slow,
-        )
-    alert = ComplaintBatchAlert.objects.get()
-    supervisor_b = make_user("sup_b", org["pref_b"], "supervisor")
-    with pytest.raises(NotFound):
-        services.complaint_alert_acknowledge(actor=supervisor_b, alert=alert, note="")
-    with pytest.raises(NotFound):
-        services.complaint_alert_acknowledge(actor=agent_a, alert=alert, note="")
-    alert = services.complaint_alert_acknowledge(
-        actor=supervisor_a, alert=alert, note="已安排流程穿越：A1县装维班组"
-    )
-    assert alert.acknowledged_by == supervisor_a and alert.acknowledged_at is not None
-    assert alert.walkthrough_note.startswith("已安排流程穿越")
-    assert not selectors.complaint_alert_list(viewer=supervisor_a, filters={"open": "1"}).exists()
 
 
 def test_another_agent_taking_the_second_call_may_link_the_order(

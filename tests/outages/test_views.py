@@ -1,4 +1,4 @@
-"""The outage pages: register, see, link in one click, restore, report, close; alerts."""
+"""The outage pages: register, see, link in one click, restore, report, close."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kefu.outages import services
-from kefu.outages.models import ComplaintBatchAlert, Outage, OutageStatus
-from kefu.workorders.models import Category, Channel
+from kefu.outages.models import Outage, OutageStatus
+from kefu.workorders.models import Channel
 from kefu.workorders.services import work_order_create
-from tests.factories import make_customer
 
 
 def _local(dt):
@@ -218,32 +217,6 @@ def test_the_eta_can_be_corrected_on_the_page(client, supervisor_a, outage_a1):
     outage_a1.refresh_from_db()
     assert outage_a1.cause == "光缆中断，熔接中"
     assert _local(outage_a1.expected_restore_at) == _local(later)
-
-
-def test_a_supervisor_acknowledges_a_batch_alert_on_the_page(
-    client, org, agent_a, supervisor_a, types
-):
-    slow = Category.objects.get(code="network-slow")
-    for i in range(5):
-        customer = make_customer(actor=agent_a, org_unit=org["county_a1"], name=f"客户{i}")
-        work_order_create(
-            actor=agent_a,
-            order_type=types["complaint"],
-            channel=Channel.HOTLINE,
-            title="网速慢",
-            customer=customer,
-            category=slow,
-        )
-    alert = ComplaintBatchAlert.objects.get()
-    client.force_login(agent_a)
-    assert client.get(reverse("outages:alert_list")).status_code == 403
-    client.force_login(supervisor_a)
-    page = client.get(reverse("outages:alert_list"), {"open": "1"})
-    assert f"ack-{alert.pk}" in page.text and "网速慢" in page.text
-    client.post(reverse("outages:alert_acknowledge", args=[alert.pk]), {"note": "已流程穿越"})
-    alert.refresh_from_db()
-    assert alert.acknowledged_by == supervisor_a and alert.walkthrough_note == "已流程穿越"
-    assert f"ack-{alert.pk}" not in client.get(reverse("outages:alert_list")).text
 
 
 def test_the_active_outages_fragment_shows_no_other_countys_outage(

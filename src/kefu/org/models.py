@@ -10,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 PATH_SEGMENT = 7  # zero-padded id digits per level in OrgUnit.path
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """ "0000001/0000002/0000005/" → the paths of the unit itself and each ancestor: the
+    units at or above it are one `path__in` filter."""
+    parts = path.split("/")[:-1]
+    return ["".join(p + "/" for p in parts[: i + 1]) for i in range(len(parts))]
+
+
 class OrgLevel(models.TextChoices):
     GROUP = "group", _("Group")  # 集团
     PROVINCE = "province", _("Province")  # 省

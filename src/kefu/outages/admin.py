@@ -1,4 +1,4 @@
-"""Admin: the complaint and outage settings (one row); outages and batch alerts to browse.
+"""Admin: the outage settings (one row); outages to browse.
 
 Outages are registered, restored and closed through the services (web UI, API), which
 resolve orders and notify customers; the admin only reads them.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kefu.outages.models import ComplaintBatchAlert, IncidentSettings, Outage, OutageLink
+from kefu.outages.models import IncidentSettings, Outage, OutageLink
 
 
 @admin.register(IncidentSettings)
 class IncidentSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "repeat_window_days", "batch_threshold", "batch_window_hours")
+    list_display = ("__str__", "report_due_days")
 
     def has_add_permission(self, request):
         # One row: the defaults apply until it is saved.
@@ -58,11 +58,3 @@ class OutageAdmin(_ReadOnly):
     search_fields = ("title", "cause")
     date_hierarchy = "started_at"
     inlines = [OutageLinkInline]
-
-
-@admin.register(ComplaintBatchAlert)
-class ComplaintBatchAlertAdmin(_ReadOnly):
-    list_display = ("area", "category", "count", "window_start", "created_at", "acknowledged_at")
-    list_filter = ("acknowledged_at",)
-    list_select_related = ("area", "category", "category__parent")
-    date_hierarchy = "created_at"

@@ -1,4 +1,4 @@
-"""REST API of mass outages 大面积故障 and complaint batch alerts 批量投诉预警.
+"""REST API of mass outages 大面积故障.
 
 Thin edges: serializers check the shape, kefu.outages.services decide and write, the
 selectors read inside the caller's data scope (an outage out of scope answers 404).
@@ -33,7 +33,7 @@ from kefu.core.masking import mask_phone
 from kefu.core.parsers import JSONParser
 from kefu.org.models import OrgUnit
 from kefu.outages import selectors, services
-from kefu.outages.models import ComplaintBatchAlert, Outage, OutageStatus
+from kefu.outages.models import Outage, OutageStatus
 from kefu.workorders.models import BusinessLine, Status, WorkOrder
 
 
@@ -145,36 +145,6 @@ class RestoreResultSerializer(OutageSerializer):
         read_only_fields = fields
 
 
-class AlertSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    category_name = serializers.CharField(source="category.__str__", read_only=True)
-    area_name = serializers.CharField(source="area.name", read_only=True)
-    acknowledged_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ComplaintBatchAlert
-        fields = [
-            "id",
-            "category",
-            "category_name",
-            "area",
-            "area_name",
-            "window_start",
-            "window_end",
-            "threshold",
-            "count",
-            "last_complaint_at",
-            "created_at",
-            "acknowledged_by",
-            "acknowledged_at",
-            "walkthrough_note",
-        ]
-        read_only_fields = fields
-
-    def get_acknowledged_by(self, obj: ComplaintBatchAlert) -> str | None:
-        return _name(obj.acknowledged_by)
-
-
 # --- input --------------------------------------------------------------------------------------
 
 
@@ -226,16 +196,6 @@ class ReportSerializer(serializers.Serializer):
     lessons = serializers.CharField(max_length=5000)
     improvements = serializers.CharField(max_length=5000)
     prevention = serializers.CharField(max_length=5000)
-
-
-class AlertFilterSerializer(serializers.Serializer):
-    open = serializers.BooleanField(required=False, help_text="Only alerts not acknowledged.")
-
-
-class AcknowledgeSerializer(serializers.Serializer):
-    note = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, help_text="Process walk-through note."
-    )
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -369,50 +329,3 @@ class OutageViewSet(viewsets.GenericViewSet):
     def close(self, request: Request, pk: str) -> Response:
         outage = services.outage_close(actor=request.user, outage=self._get(pk))
         return self._render(outage)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Complaint batch alerts of your scope, newest first",
-        parameters=[AlertFilterSerializer],
-        responses={200: AlertSerializer(many=True), **_READ_ERRORS},
-    ),
-    retrieve=extend_schema(summary="One alert", responses={200: AlertSerializer, **_READ_ERRORS}),
-)
-@extend_schema(tags=["complaint alerts"])
-class ComplaintAlertViewSet(viewsets.GenericViewSet):
-    """批量投诉预警, for supervisors: N complaints of one category in one county."""
-
-    queryset = ComplaintBatchAlert.objects.none()
-    serializer_class = AlertSerializer
-    permission_classes = [require_perms("workorders.supervise_workorder")]
-    parser_classes = [JSONParser]
-    filter_backends: list = []
-
-    def list(self, request: Request) -> Response:
-        filters = _parse(AlertFilterSerializer(data=request.query_params))
-        if "open" in filters:
-            filters["open"] = "1" if filters["open"] else ""
-        alerts = selectors.complaint_alert_list(viewer=request.user, filters=filters)
-        page = self.paginate_queryset(alerts)
-        return self.get_paginated_response(AlertSerializer(page, many=True).data)
-
-    def retrieve(self, request: Request, pk: str) -> Response:
-        alert = selectors.complaint_alert_get(viewer=request.user, pk=pk_or_404(pk))
-        return Response(AlertSerializer(alert).data)
-
-    @extend_schema(
-        summary="Acknowledge the alert and record the process walk-through",
-        request=AcknowledgeSerializer,
-        responses={200: AlertSerializer, **_WRITE_ERRORS},
-    )
-    @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
-    def acknowledge(self, request: Request, pk: str) -> Response:
-        alert = selectors.complaint_alert_get(viewer=request.user, pk=pk_or_404(pk))
-        data = _parse(AcknowledgeSerializer(data=request.data))
-        alert = services.complaint_alert_acknowledge(
-            actor=request.user, alert=alert, note=data.get("note", "")
-        )
-        return Response(
-            AlertSerializer(selectors.complaint_alert_get(viewer=request.user, pk=alert.pk)).data
-        )

@@ -133,12 +133,3 @@ class ReportForm(forms.Form):
     prevention = forms.CharField(
         label=_("Preventive measures"), widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-class AcknowledgeForm(forms.Form):
-    note = forms.CharField(
-        label=_("Process walk-through note"),
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )

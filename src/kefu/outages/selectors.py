@@ -1,4 +1,4 @@
-"""Reads of outages and batch alerts, narrowed to the viewer's data scope.
+"""Reads of outages, narrowed to the viewer's data scope.
 
 An outage concerns a viewer when one of its areas lies inside the viewer's scope or
 contains it: a county agent sees the outage registered for the whole prefecture, and a
@@ -13,23 +13,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kefu.core.errors import NotFound
-from kefu.org.models import OrgUnit
+from kefu.org.models import OrgUnit, ancestor_paths
 from kefu.org.scope import scope_for
-from kefu.outages.models import (
-    ComplaintBatchAlert,
-    IncidentSettings,
-    Outage,
-    OutageLink,
-    OutageStatus,
-)
+from kefu.outages.models import IncidentSettings, Outage, OutageLink, OutageStatus
 from kefu.workorders.models import WorkOrder
 from kefu.workorders.transitions import OPEN
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """ "0000001/0000002/0000005/" → the paths of the unit itself and each ancestor."""
-    parts = path.split("/")[:-1]
-    return ["".join(p + "/" for p in parts[: i + 1]) for i in range(len(parts))]
 
 
 def _own_unit(viewer) -> OrgUnit | None:
@@ -174,55 +162,3 @@ def outages_report_overdue(*, viewer, now: datetime | None = None) -> QuerySet[O
     now = now or timezone.now()
     days = IncidentSettings.current().report_due_days
     return outages_report_pending(viewer=viewer).filter(restored_at__lt=now - timedelta(days=days))
-
-
-# --- batch alerts ----------------------------------------------------------------------------
-
-
-def complaint_alerts_visible(viewer) -> QuerySet[ComplaintBatchAlert]:
-    """Batch alerts of areas inside the viewer's scope, for supervisors."""
-    if not viewer or not viewer.is_authenticated:
-        return ComplaintBatchAlert.objects.none()
-    if not viewer.has_perm("workorders.supervise_workorder"):
-        return ComplaintBatchAlert.objects.none()
-    scope = scope_for(viewer)
-    qs = ComplaintBatchAlert.objects.all()
-    if not scope.sees_all:
-        qs = qs.filter(scope.q(unit_field="area", owner_field=None, user_id=viewer.pk))
-    return qs.select_related("category", "category__parent", "area", "acknowledged_by")
-
-
-def complaint_alert_list(*, viewer, filters: dict | None = None):
-    """Visible alerts, newest first. Filters: open ("1": not yet acknowledged)."""
-    filters = filters or {}
-    qs = complaint_alerts_visible(viewer)
-    if filters.get("open") in ("1", "true", True):
-        qs = qs.filter(acknowledged_at__isnull=True)
-    return qs.order_by("-created_at", "-id")
-
-
-def complaint_alert_orders(alert: ComplaintBatchAlert, *, viewer, limit: int = 50):
-    """The complaints an alert counts (its category, its county, since its window start,
-    cancelled ones left out), oldest first, those the viewer may see."""
-    from kefu.workorders.selectors import work_orders_visible
-
-    return list(
-        work_orders_visible(viewer)
-        .filter(
-            is_complaint=True,
-            category_id=alert.category_id,
-            area_unit__path__startswith=alert.area.path,
-            created_at__gt=alert.window_start,
-            created_at__lte=alert.last_complaint_at,
-        )
-        .exclude(status="cancelled")
-        .only("pk", "number", "title", "created_at")
-        .order_by("created_at", "id")[:limit]
-    )
-
-
-def complaint_alert_get(*, viewer, pk: int) -> ComplaintBatchAlert:
-    alert = complaint_alerts_visible(viewer).filter(pk=pk).first()
-    if alert is None:
-        raise NotFound()
-    return alert

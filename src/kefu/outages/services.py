@@ -1,4 +1,4 @@
-"""Every write of incidents: mass outages 大面积故障 and batch-alert acknowledgements.
+"""Every write of mass outages 大面积故障.
 
 An outage's life: registered (active) → restored (its linked fault reports resolved in
 bulk) → closed (a major outage only with its fault-analysis report). Linking a fault
@@ -24,7 +24,7 @@ from kefu.notify.services import notify, notify_webhooks
 from kefu.org.models import OrgUnit
 from kefu.org.scope import scope_for
 from kefu.outages import selectors
-from kefu.outages.models import ComplaintBatchAlert, Outage, OutageLink, OutageStatus
+from kefu.outages.models import Outage, OutageLink, OutageStatus
 from kefu.workorders.actions import work_order_note, work_order_resolve
 from kefu.workorders.capacity import capacities
 from kefu.workorders.models import BusinessLine, WorkOrder
@@ -479,27 +479,3 @@ def outage_close(*, actor, outage: Outage) -> Outage:
     outage.closed_by = actor
     outage.save()
     return outage
-
-
-# --- batch alerts ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def complaint_alert_acknowledge(
-    *, actor, alert: ComplaintBatchAlert, note: str = ""
-) -> ComplaintBatchAlert:
-    """A supervisor takes the batch alert on and records the process walk-through 流程穿越.
-
-    The first acknowledgement is kept; a later call updates the walk-through note only.
-    """
-    if not selectors.complaint_alerts_visible(actor).filter(pk=alert.pk).exists():
-        raise NotFound()
-    alert = ComplaintBatchAlert.objects.select_for_update().get(pk=alert.pk)
-    note = _text(note, "note", required=False)
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = actor
-    if note or not alert.walkthrough_note:
-        alert.walkthrough_note = note
-    alert.save()
-    return alert

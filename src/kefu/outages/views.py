@@ -1,4 +1,4 @@
-"""Outage and batch-alert web pages: list, register, detail (link, restore, report, close).
+"""Outage web pages: list, register, detail (link, restore, report, close).
 
 Thin edges: parse input, call one selector or service, render. Every read goes through
 kefu.outages.selectors, so the viewer's data scope applies to each page and fragment.
@@ -23,7 +23,6 @@ from kefu.org.scope import scope_for
 from kefu.org.selectors import org_units_visible
 from kefu.outages import selectors, services
 from kefu.outages.forms import (
-    AcknowledgeForm,
     LinkOrderForm,
     OutageEditForm,
     OutageFilterForm,
@@ -279,37 +278,3 @@ def active_for_unit(request: HttpRequest) -> HttpResponse:
     linked = selectors.outage_of_order(order) if order is not None else None
     context = {"outages": outages, "order": order, "linkable": linkable, "linked": linked}
     return render(request, "outages/partials/_active.html", context)
-
-
-# --- batch alerts -------------------------------------------------------------------------------
-
-
-@vary_on_headers("HX-Request")
-@login_required
-@permission_required("workorders.supervise_workorder", raise_exception=True)
-def alert_list(request: HttpRequest) -> HttpResponse:
-    """批量投诉预警 of the supervisor's scope; open ones can be acknowledged."""
-    only_open = request.GET.get("open") == "1"
-    alerts = selectors.complaint_alert_list(
-        viewer=request.user, filters={"open": "1" if only_open else ""}
-    )
-    page = page_of(alerts, request.GET.get("page"))
-    for alert in page.rows:  # each alert links to the complaints it counts
-        alert.orders = selectors.complaint_alert_orders(alert, viewer=request.user)
-    context = {"page": page, "only_open": only_open}
-    if request.htmx:
-        return render(request, "outages/partials/_alert_rows.html", context)
-    return render(request, "outages/alert_list.html", context)
-
-
-@require_POST
-@login_required
-@permission_required("workorders.supervise_workorder", raise_exception=True)
-@http_errors
-def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.complaint_alert_get(viewer=request.user, pk=pk)
-    form = AcknowledgeForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    services.complaint_alert_acknowledge(actor=request.user, alert=alert, note=note)
-    messages.success(request, _("Alert acknowledged."))
-    return redirect("outages:alert_list")

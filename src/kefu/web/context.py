@@ -16,7 +16,7 @@ NAV_ITEMS = [
     ("org:staff_list", _("Staff"), "org.view_staffprofile"),
     ("customers:access_log", _("Access log"), "customers.view_accesslog"),
     ("outages:outage_list", _("Mass outages"), "outages.view_outage"),
-    ("outages:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
+    ("complaints:alert_list", _("Complaint batch alerts"), "workorders.supervise_workorder"),
     (
         "rules:home",
         _("Rule configuration"),

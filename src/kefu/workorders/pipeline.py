@@ -13,7 +13,7 @@ Taking an order in (work_order_take_in):
    time-limit state, so the one INSERT writes them (`kefu.sla.clocks`).
 2. Complaint intelligence — before the INSERT, the repeat complaint 重复投诉 (the flag,
    and the earlier complaint named in the create event); after it, the batch alert
-   批量投诉预警 (`kefu.workorders.complaints`).
+   批量投诉预警 (`kefu.complaints.services`).
 3. Outage link — a fault report from an area a mass outage affects is suggested for
    linking (`kefu.outages.selectors.outages_for_order`); the agent links it.
 4. Notifications — the owner of record and the people it is assigned to
@@ -40,8 +40,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kefu.complaints import services as complaints
 from kefu.sla import clocks as sla_clocks
-from kefu.workorders import complaints, notifications
+from kefu.workorders import notifications
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
 
 

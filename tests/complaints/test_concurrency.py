@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
+from kefu.complaints.models import ComplaintBatchAlert
 from kefu.notify.models import Message
-from kefu.outages.models import ComplaintBatchAlert
 from kefu.workorders.models import Category, Channel, WorkOrderType
 from kefu.workorders.services import work_order_create
 from tests.factories import make_customer

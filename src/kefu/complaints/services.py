@@ -1,4 +1,5 @@
-"""Complaint intelligence 投诉智能, decided when a complaint is taken in.
+"""Complaint intelligence 投诉研判, decided when a complaint is taken in; and the one write
+a supervisor makes, acknowledging a batch alert.
 
 - Repeat complaint 重复投诉: the same customer complained in the same problem category
   (any complaint, when the new one has no category yet) within the repeat window.
@@ -8,7 +9,7 @@
 
 Escalated complaints 越级投诉 (`is_escalated`, from the source) and first-contact
 resolution are set by the work-order services themselves. The numbers live in
-kefu.outages.models.IncidentSettings (admin-editable). `repeat_of` (before the order's
+kefu.complaints.models.ComplaintSettings (admin-editable). `repeat_of` (before the order's
 INSERT) and `batch_check` (after it) are steps of the intake pipeline
 (kefu.workorders.pipeline), inside the create transaction: the order, its flags, the
 alert and the notifications commit or roll back together.
@@ -16,124 +17,53 @@ alert and the notifications commit or roll back together.
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kefu.complaints import selectors
+from kefu.complaints.models import ComplaintBatchAlert, ComplaintSettings
+from kefu.core.errors import NotFound, ValidationFailed
 from kefu.notify.services import notify
-from kefu.org.models import DataScope, OrgLevel, OrgUnit, RoleAssignment
-from kefu.outages.models import ComplaintBatchAlert, IncidentSettings
-from kefu.outages.selectors import ancestor_paths
-from kefu.workorders.models import Category, Status, WorkOrder
+from kefu.workorders.models import Category, WorkOrder
 
-# A merged duplicate or a complaint entered by mistake is cancelled: it is not a second
-# complaint of the customer, nor one more of a batch.
-_NOT_COUNTED = (Status.CANCELLED,)
+NOTE_MAX = 5000  # characters of a process walk-through note
+
+
+# --- the intake steps ----------------------------------------------------------------------
 
 
 def repeat_of(order: WorkOrder) -> WorkOrder | None:
     """Before a new complaint's INSERT: the earlier complaint it repeats, if any (the
-    pipeline flags it and names the earlier one in the create event)."""
+    pipeline flags it and names the earlier one in the create event). Writes nothing."""
     if not order.is_complaint:
         return None
-    config = IncidentSettings.current()
-    return previous_complaint(order, days=config.repeat_window_days, at=timezone.now())
+    config = ComplaintSettings.current()
+    return selectors.previous_complaint(order, days=config.repeat_window_days, at=timezone.now())
 
 
 def batch_check(order: WorkOrder) -> ComplaintBatchAlert | None:
     """After a new complaint's INSERT: the batch alert it raises, if any."""
     if not order.is_complaint or order.category_id is None:
         return None
-    return complaint_batch_check(order=order, config=IncidentSettings.current())
-
-
-# --- repeat complaints ---------------------------------------------------------------------
-
-
-def previous_complaint(
-    order: WorkOrder, *, days: int, at: dt.datetime | None = None
-) -> WorkOrder | None:
-    """The latest earlier complaint that makes `order` (taken in `at`, by default its
-    `created_at`) a repeat complaint, if any.
-
-    The same customer is the archive record; a caller not in the archive is recognised by
-    the calling number within the same area (bounded, so the lookup stays on an index).
-    """
-    if days <= 0:
-        return None
-    at = at or order.created_at
-    earlier = (
-        WorkOrder.objects.filter(
-            is_complaint=True,
-            created_at__gte=at - timedelta(days=days),
-            created_at__lte=at,
-        )
-        .exclude(pk=order.pk)
-        .exclude(status__in=_NOT_COUNTED)
-    )
-    if order.customer_id is not None:
-        earlier = earlier.filter(customer_id=order.customer_id)
-    elif order.caller_phone:
-        earlier = earlier.filter(
-            customer__isnull=True, caller_phone=order.caller_phone, area_unit=order.area_unit_id
-        )
-    else:
-        return None
-    if order.category_id is not None:
-        earlier = earlier.filter(category_id=order.category_id)
-    return earlier.order_by("-created_at", "-id").only("pk", "number").first()
+    return complaint_batch_check(order=order, config=ComplaintSettings.current())
 
 
 # --- batch alerts --------------------------------------------------------------------------
 
 
-def county_of(unit: OrgUnit) -> OrgUnit:
-    """The county-level unit at or above `unit`; the unit itself above county level.
-
-    Batches are counted per county 县: the level at which a field unit, a network segment
-    and a local process share a cause.
-    """
-    if unit.level == OrgLevel.COUNTY:
-        return unit
-    county = (
-        OrgUnit.objects.filter(path__in=ancestor_paths(unit.path), level=OrgLevel.COUNTY)
-        .order_by("-depth")
-        .first()
-    )
-    return county or unit
-
-
-def area_supervisors(unit: OrgUnit):
-    """Active users holding the supervise permission through a role whose data scope
-    covers `unit` (their own unit's subtree above it, the unit itself, or everything)."""
-    covering = RoleAssignment.objects.filter(
-        role__permissions__content_type__app_label="workorders",
-        role__permissions__codename="supervise_workorder",
-    ).filter(
-        Q(scope=DataScope.ALL)
-        | Q(scope=DataScope.SUBTREE, org_unit__path__in=ancestor_paths(unit.path))
-        | Q(scope=DataScope.UNIT, org_unit=unit)
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=covering.values("user_id"))
-        .order_by("pk")
-    )
-
-
 def complaint_batch_check(
-    *, order: WorkOrder, config: IncidentSettings
+    *, order: WorkOrder, config: ComplaintSettings
 ) -> ComplaintBatchAlert | None:
     """Raise (or add to) the batch alert for the order's category and county.
 
     Returns the alert raised by this complaint, None otherwise. While an alert of the
     category and county raised within the last window exists, further complaints are
     counted into it instead of raising another; a batch that goes on beyond a window
-    raises a fresh alert.
+    raises a fresh alert. Runs inside the caller's (the intake's) transaction.
     """
     threshold, hours = config.batch_threshold, config.batch_window_hours
     if threshold <= 0 or hours <= 0 or order.category_id is None:
@@ -148,7 +78,7 @@ def complaint_batch_check(
         .filter(pk=order.category_id)
         .values_list("pk", flat=True)
     )
-    county = county_of(order.area_unit)
+    county = selectors.county_of(order.area_unit)
     window = timedelta(hours=hours)
     now = order.created_at
     start = now - window
@@ -158,7 +88,7 @@ def complaint_batch_check(
         is_complaint=True,
         category_id=order.category_id,
         area_unit__in=county.subtree().values("pk"),
-    ).exclude(status__in=_NOT_COUNTED)
+    ).exclude(status__in=selectors.NOT_COUNTED)
     current = (
         ComplaintBatchAlert.objects.filter(
             category_id=order.category_id, area=county, window_end__gt=start
@@ -202,8 +132,6 @@ ALERT_ORDERS_LISTED = 20  # order numbers named in the alert notification
 
 
 def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder, numbers: list[str]) -> None:
-    from django.urls import reverse
-
     category = order.category
     notify(
         template="complaint_batch_alert",
@@ -214,7 +142,7 @@ def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder, numbers: list[st
             "area": alert.area.name,
             "orders": "、".join(numbers),
         },
-        users=area_supervisors(alert.area),
+        users=selectors.area_supervisors(alert.area),
         payload={
             "alert": alert.pk,
             "category": category.code,
@@ -222,7 +150,33 @@ def _notify_alert(alert: ComplaintBatchAlert, order: WorkOrder, numbers: list[st
             "count": alert.count,
             "orders": numbers,
             # The alert lists and links the complaints it counts.
-            "url": reverse("outages:alert_list") + f"#alert-{alert.pk}",
+            "url": reverse("complaints:alert_list") + f"#alert-{alert.pk}",
         },
         dedupe_key=f"complaint-batch:{alert.pk}",
     )
+
+
+@transaction.atomic
+def complaint_alert_acknowledge(
+    *, actor, alert: ComplaintBatchAlert, note: str = ""
+) -> ComplaintBatchAlert:
+    """A supervisor takes the batch alert on and records the process walk-through 流程穿越.
+
+    The first acknowledgement is kept; a later call updates the walk-through note only.
+    An alert outside the actor's scope (or an actor who may not supervise) is not found.
+    """
+    if not selectors.complaint_alerts_visible(actor).filter(pk=alert.pk).exists():
+        raise NotFound()
+    alert = ComplaintBatchAlert.objects.select_for_update().get(pk=alert.pk)
+    note = str(note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed.for_fields(
+            {"note": [_("At most %(n)d characters.") % {"n": NOTE_MAX}]}
+        )
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+    if note or not alert.walkthrough_note:
+        alert.walkthrough_note = note
+    alert.save()
+    return alert

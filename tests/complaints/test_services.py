@@ -1,4 +1,5 @@
-"""Complaint intelligence at intake: repeat, escalated, batch alerts (with notification)."""
+"""Complaint intelligence at intake: repeat, escalated, batch alerts (with notification);
+a supervisor acknowledging an alert."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from kefu.complaints import services
+from kefu.complaints.models import ComplaintBatchAlert, ComplaintSettings
+from kefu.complaints.selectors import complaint_alert_list, county_of
+from kefu.core.errors import NotFound, ValidationFailed
 from kefu.notify.models import Message
-from kefu.outages.models import ComplaintBatchAlert, IncidentSettings
-from kefu.outages.selectors import complaint_alert_list
 from kefu.workorders.actions import work_order_act
-from kefu.workorders.complaints import county_of
 from kefu.workorders.models import Channel, ComplaintSource, WorkOrder
 from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict, make_customer
@@ -62,7 +64,7 @@ def test_a_complaint_older_than_the_window_does_not_make_a_repeat(
 
 
 def test_the_window_is_configurable(agent_a, customer_a1, types, categories):
-    IncidentSettings.objects.create(repeat_window_days=60)
+    ComplaintSettings.objects.create(repeat_window_days=60)
     first = _complaint(agent_a, types, customer=customer_a1, category=categories["network-down"])
     _backdate(first, days=45)
     second = _complaint(agent_a, types, customer=customer_a1, category=categories["network-down"])
@@ -165,13 +167,6 @@ def test_difficult_flag_and_first_contact_resolution_are_recorded(agent_a, custo
 # --- batch alerts --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def customers_a1(org, agent_a):
-    return [
-        make_customer(actor=agent_a, org_unit=org["county_a1"], name=f"客户{i}") for i in range(7)
-    ]
-
-
 def _alert_messages():
     return Message.objects.filter(template="complaint_batch_alert", channel="inbox")
 
@@ -234,7 +229,7 @@ def test_batches_are_counted_per_county_and_category(
 def test_complaints_older_than_the_window_do_not_count_and_a_new_batch_alerts_again(
     agent_a, supervisor_a, customers_a1, types, categories
 ):
-    IncidentSettings.objects.create(batch_threshold=3, batch_window_hours=24)
+    ComplaintSettings.objects.create(batch_threshold=3, batch_window_hours=24)
     slow = categories["network-slow"]
     old = [_complaint(agent_a, types, customer=c, category=slow) for c in customers_a1[:2]]
     for order in old:
@@ -269,3 +264,42 @@ def test_a_complaint_without_a_category_raises_no_alert(agent_a, customers_a1, t
     for customer in customers_a1[:6]:
         _complaint(agent_a, types, customer=customer)
     assert not ComplaintBatchAlert.objects.exists()
+
+
+# --- acknowledging an alert ----------------------------------------------------------------
+
+
+def test_a_supervisor_acknowledges_a_batch_alert_with_the_walkthrough_note(
+    org, make_user, agent_a, supervisor_a, alert_a1
+):
+    supervisor_b = make_user("sup_b", org["pref_b"], "supervisor")
+    with pytest.raises(NotFound):
+        services.complaint_alert_acknowledge(actor=supervisor_b, alert=alert_a1, note="")
+    with pytest.raises(NotFound):
+        services.complaint_alert_acknowledge(actor=agent_a, alert=alert_a1, note="")
+    alert = services.complaint_alert_acknowledge(
+        actor=supervisor_a, alert=alert_a1, note="已安排流程穿越：A1县装维班组"
+    )
+    assert alert.acknowledged_by == supervisor_a and alert.acknowledged_at is not None
+    assert alert.walkthrough_note.startswith("已安排流程穿越")
+    assert not complaint_alert_list(viewer=supervisor_a, filters={"open": "1"}).exists()
+
+
+def test_a_second_acknowledgement_keeps_the_first_and_updates_the_note(
+    org, make_user, supervisor_a, alert_a1
+):
+    first = services.complaint_alert_acknowledge(actor=supervisor_a, alert=alert_a1, note="初查")
+    province = make_user("prov_admin", org["province"], "supervisor")
+    again = services.complaint_alert_acknowledge(actor=province, alert=alert_a1, note="复查完毕")
+    assert again.acknowledged_by == supervisor_a and again.acknowledged_at == first.acknowledged_at
+    assert again.walkthrough_note == "复查完毕"
+
+
+def test_an_overlong_walkthrough_note_is_refused_naming_the_field(supervisor_a, alert_a1):
+    with pytest.raises(ValidationFailed) as info:
+        services.complaint_alert_acknowledge(
+            actor=supervisor_a, alert=alert_a1, note="长" * (services.NOTE_MAX + 1)
+        )
+    assert "note" in info.value.extra["errors"]
+    alert_a1.refresh_from_db()
+    assert alert_a1.acknowledged_at is None
