@@ -13,6 +13,7 @@ from kefu.outages.api import OutageViewSet
 from kefu.rules.api import (
     BusinessLineWriteViewSet,
     CategoryWriteViewSet,
+    ComplaintSettingsView,
     DispatchRuleViewSet,
     RuleChangeViewSet,
     WorkOrderTypeWriteViewSet,
@@ -45,6 +46,11 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("cti/screen-pop/", ScreenPopView.as_view(), name="cti-screen-pop"),
     path("cti/screen-pop", ScreenPopNoSlashView.as_view()),
+    path(
+        "complaint-settings/",
+        ComplaintSettingsView.as_view(),
+        name="complaint-settings",
+    ),
     *router.urls,
     re_path(r"^.*\.(?:json|api|html|xml|yaml|csv|txt)/?$", format_suffix_refused),
 ]

@@ -15,7 +15,9 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from kefu.complaints.models import ComplaintSettings
 from kefu.core.api import MAX_PK, LabelField, error_responses, flatten_errors, pk_or_404
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.parsers import JSONParser
@@ -458,6 +460,7 @@ OBJECT_TYPES: dict[str, type] = {
     "category": Category,
     "slapolicy": SlaPolicy,
     "notificationtemplate": NotificationTemplate,
+    "complaintsettings": ComplaintSettings,
 }
 
 
@@ -495,3 +498,49 @@ class RuleChangeViewSet(viewsets.GenericViewSet):
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(RuleChangeSerializer(page, many=True).data)
+
+
+# --- complaint intelligence 投诉研判 ---
+
+
+class ComplaintSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComplaintSettings
+        fields = list(services.COMPLAINT_SETTINGS_FIELDS)
+
+
+class ComplaintSettingsInputSerializer(serializers.Serializer):
+    repeat_window_days = serializers.IntegerField(
+        min_value=0, max_value=365, required=False, help_text="0: no repeat complaints."
+    )
+    batch_threshold = serializers.IntegerField(
+        min_value=0, max_value=10_000, required=False, help_text="0: no batch alerts."
+    )
+    batch_window_hours = serializers.IntegerField(min_value=1, max_value=24 * 31, required=False)
+
+
+@extend_schema(tags=["rules"])
+class ComplaintSettingsView(APIView):
+    """投诉研判参数: the repeat-complaint window and the batch-alert threshold and window."""
+
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        return [_require_any(services.MANAGE_REFERENCE_DATA)()]
+
+    @extend_schema(
+        summary="The complaint-intelligence settings",
+        responses={200: ComplaintSettingsSerializer, **_READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ComplaintSettingsSerializer(ComplaintSettings.current()).data)
+
+    @extend_schema(
+        summary="Change the complaint-intelligence settings (audited)",
+        request=ComplaintSettingsInputSerializer,
+        responses={200: ComplaintSettingsSerializer, **_WRITE_ERRORS},
+    )
+    def patch(self, request: Request) -> Response:
+        data = _parse(ComplaintSettingsInputSerializer(data=request.data))
+        saved = services.complaint_settings_update(actor=request.user, data=data)
+        return Response(ComplaintSettingsSerializer(saved).data)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kefu.complaints.models import ComplaintSettings
 from kefu.customers.models import ServiceTier
 from kefu.notify.models import NotificationTemplate
 from kefu.org.models import OrgUnit
@@ -189,6 +190,12 @@ class NotificationTemplateForm(forms.ModelForm):
         model = NotificationTemplate
         fields = ["name", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 10, "class": "mono"})}
+
+
+class ComplaintSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ComplaintSettings
+        fields = ["repeat_window_days", "batch_threshold", "batch_window_hours"]
 
 
 REFERENCE_FORMS = {

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from kefu.complaints.models import ComplaintSettings
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.customers.models import ServiceTier
 from kefu.notify.models import NotificationTemplate
@@ -341,3 +342,26 @@ def notification_template_update(
     _clean_and_save(template)
     _record(actor, template, _update_action(before, template), before)
     return template
+
+
+# --- complaint intelligence 投诉研判 ---
+
+COMPLAINT_SETTINGS_FIELDS = ("repeat_window_days", "batch_threshold", "batch_window_hours")
+
+
+@transaction.atomic
+def complaint_settings_update(*, actor, data: dict[str, Any]) -> ComplaintSettings:
+    """The repeat-complaint window and the batch-alert threshold and window (one row,
+    made on the first save). New complaints are judged by them from the next intake on;
+    complaints already taken in keep their flags."""
+    _require(actor, MANAGE_REFERENCE_DATA)
+    _refuse_unknown(data, COMPLAINT_SETTINGS_FIELDS)
+    current = ComplaintSettings.objects.select_for_update().order_by("pk").first()
+    if current is None:
+        current = ComplaintSettings.objects.create()
+    before = snapshot(current)
+    for field, value in data.items():
+        setattr(current, field, value)
+    _clean_and_save(current)
+    _record(actor, current, _update_action(before, current), before)
+    return current

@@ -19,6 +19,7 @@ urlpatterns = [
     path("templates/<int:pk>/", views.template_edit, name="template_edit"),
     path("templates/<int:pk>/preview/", views.template_preview_view, name="template_preview"),
     path("changes/", views.change_list, name="change_list"),
+    path("complaints/", views.complaint_settings, name="complaint_settings"),
     path("<slug:kind>/", views.reference_list, name="reference_list"),
     path("<slug:kind>/new/", views.reference_create, name="reference_create"),
     path("<slug:kind>/<int:pk>/", views.reference_edit, name="reference_edit"),

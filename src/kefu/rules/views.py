@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from kefu.complaints.models import ComplaintSettings
 from kefu.core.errors import KefuError
 from kefu.notify.models import NotificationTemplate
 from kefu.org.scope import scope_for
@@ -25,6 +26,7 @@ from kefu.rules import selectors, services
 from kefu.rules.explain import explain_for
 from kefu.rules.forms import (
     REFERENCE_FORMS,
+    ComplaintSettingsForm,
     DispatchRuleForm,
     NotificationTemplateForm,
     RuleTestForm,
@@ -73,6 +75,7 @@ def _sections(user) -> list[dict]:
         ),
         ("rules:sla_list", _("Time-limit policies"), SLA_PERM),
         ("rules:template_list", _("Notification templates"), services.MANAGE_REFERENCE_DATA),
+        ("rules:complaint_settings", _("Complaint intelligence"), services.MANAGE_REFERENCE_DATA),
         ("rules:change_list", _("Change log"), None),
     ]
     out = []
@@ -471,3 +474,30 @@ def change_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "rules/partials/_change_rows.html", context)
     return _page(request, "rules/change_list.html", context, section="change_list")
+
+
+@login_required
+def complaint_settings(request: HttpRequest) -> HttpResponse:
+    """投诉研判参数: the repeat window and the batch-alert threshold and window."""
+    _need(request, services.MANAGE_REFERENCE_DATA)
+    current = ComplaintSettings.current()
+    form = ComplaintSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.fields}
+        try:
+            services.complaint_settings_update(actor=request.user, data=data)
+        except KefuError as exc:
+            form_add_kefu_error(form, exc, field_labels={f: f for f in form.fields})
+        else:
+            messages.success(request, _("Complaint-intelligence settings saved."))
+            return redirect("rules:complaint_settings")
+    changes = _changes(request, ComplaintSettings, current.pk) if current.pk else []
+    context = {"form": form, "changes": changes}
+    status = 400 if form.is_bound and form.errors else 200
+    return _page(
+        request,
+        "rules/complaint_settings.html",
+        context,
+        section="complaint_settings",
+        status=status,
+    )
