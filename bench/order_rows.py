@@ -850,5 +850,3 @@ class RowWriter:
             sql = f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})"  # noqa: S608
             cursor.executemany(sql, rows)
             return len(rows)
-
-
