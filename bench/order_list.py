@@ -10,9 +10,9 @@ For each database (fresh; PostgreSQL from KEFU_BENCH_PG, database kefu_bench_ord
      newest 73 days from the benchmark generator (bench/order_rows.py: the demo's mix of
      types, channels, hours, routing, lifecycle truncated at now, the stuck backlog), the
      four older 73-day windows its closed and cancelled orders copied back in SQL (see
-     `_load`). Loaded the fast way: COPY on PostgreSQL, executemany on SQLite, secondary indexes dropped during the load and
-     built after it, then VACUUM ANALYZE / ANALYZE (the state autovacuum reaches within
-     minutes). Events are not loaded: the list never reads them.
+     `_load`). Loaded the fast way: COPY on PostgreSQL, executemany on SQLite, secondary
+     indexes dropped during the load and built after it, then VACUUM ANALYZE / ANALYZE (the
+     state autovacuum reaches within minutes). Events are not loaded: the list never reads them.
   2. GET /api/v1/work-orders/?queue=…&status=…&type=… through Django's test client (session
      auth, throttling, selectors, pagination with its count, serializer, JSON), --n requests
      per case (pages 1–3), as a county supervisor (JN0101) and a prefecture dispatcher
