@@ -690,7 +690,7 @@ class Generator:
             yield self.clock() + timedelta(days=rng.uniform(0.5, 4))
             reason = "客户反映问题仍未解决，重新处理"
             order = actions.work_order_reopen(actor=owner, order=order, reason=reason)
-            if self.now - self.clock() < timedelta(days=3):
+            if self.now - self.clock() < timedelta(days=7):
                 return  # waiting in the dispatch queue again
             order = yield from self._dispatch(rng, order, code, area, self.clock())
             if order.status != State.DISPATCHED:
