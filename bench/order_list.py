@@ -86,7 +86,7 @@ def _load(orders: int) -> dict:
 
     from kefu.customers.demo import demo_customers_create
     from kefu.org.demo import org_demo_seed
-    from kefu.workorders.demo import demo_routing_seed
+    from kefu.workorders.demo_world import demo_routing_seed
     from kefu.workorders.models import WorkOrder
 
     timings = {}

@@ -31,7 +31,7 @@ from django.utils import timezone
 from kefu.customers.demo_data import people_names
 from kefu.customers.models import Customer
 from kefu.org.models import OrgLevel, OrgUnit, RoleAssignment
-from kefu.workorders.demo import (
+from kefu.workorders.demo_mix import (
     CAUSES,
     CHANNEL_MIX,
     COMPLAINT_CHANNEL_MIX,

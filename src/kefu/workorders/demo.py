@@ -22,7 +22,9 @@ own transaction inside it: a crash leaves orders as they stood at the end of a d
 never an order without its events or clocks.
 
 Same seed and same `now` → the same orders. Cost: some 10–15 ms per service call, about
-100 ms per order. (The list benchmark's millions of rows are bench/order_rows.py.)
+50–100 ms per order. The mix (types, channels, hours, texts, durations) is in `demo_mix`,
+who works where and the demo routing in `demo_world`; the list benchmark's millions of
+rows are bench/order_rows.py, not this.
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -50,21 +50,33 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import KefuError
 from kefu.customers.demo_data import people_names
 from kefu.customers.models import Customer
-from kefu.org import services as org_services
-from kefu.org.demo import DEMO_PASSWORD, PREFECTURES, PROVINCE_CODE, DemoAccount
-from kefu.org.models import OrgLevel, OrgUnit, Role, RoleAssignment
+from kefu.org.demo import DemoAccount
+from kefu.org.models import OrgUnit
 from kefu.sla.models import SlaClock
 from kefu.sla.monitor import sla_monitor_pass
 from kefu.workorders import actions, services
+from kefu.workorders.demo_mix import (
+    CAUSES,
+    CHANNEL_MIX,
+    COMPLAINT_CHANNEL_MIX,
+    DURATIONS,
+    FIELD_TYPES,
+    FIRST_CONTACT_SHARE,
+    HOUR_WEIGHTS,
+    LINE_MIX,
+    LINE_NAMES,
+    REFERRAL_SOURCES,
+    REPLIES,
+    RESOLUTIONS,
+    TITLES,
+    TYPE_MIX,
+    WEEKDAY_WEIGHTS,
+)
+from kefu.workorders.demo_world import Area, Person, World, demo_routing_seed
 from kefu.workorders.models import (
-    Assignment,
-    BusinessLine,
-    Category,
     ComplaintSource,
-    DispatchRule,
     WorkOrder,
     WorkOrderEvent,
-    WorkOrderType,
 )
 from kefu.workorders.transitions import State
 
@@ -72,395 +84,6 @@ ProgressFn = Callable[[str, int, int], None]  # (phase, done, total)
 H = 3600.0  # seconds per hour
 DEFAULT_COUNT = 800  # `kefu setup`'s first start: ~45 s of seeding here (docs/admin-guide.md)
 DEFAULT_DAYS = 60
-
-# --- the mix -----------------------------------------------------------------------------
-
-# Share of orders per type (per cent) on a telecom hotline.
-TYPE_MIX = (
-    ("consultation", 36), ("fault", 26), ("complaint", 10), ("install", 9), ("internal", 6),
-    ("move", 4), ("remove", 3), ("suggestion", 3), ("praise", 2), ("report", 1),
-)  # fmt: skip
-LINE_MIX = {
-    "fault": (("broadband", 55), ("fixed", 14), ("mobile", 14), ("iptv", 13), ("vas", 4)),
-    "complaint": (("broadband", 38), ("mobile", 30), ("vas", 16), ("fixed", 8), ("iptv", 8)),
-    "consultation": (
-        ("mobile", 34), ("broadband", 30), ("vas", 14), ("fixed", 10), ("iptv", 6), ("other", 6),
-    ),
-    "install": (("broadband", 70), ("iptv", 18), ("fixed", 12)),
-    "move": (("broadband", 75), ("fixed", 25)),
-    "remove": (("broadband", 60), ("fixed", 30), ("iptv", 10)),
-    "internal": (("other", 60), ("broadband", 40)),
-    "": (("mobile", 30), ("broadband", 30), ("other", 40)),
-}  # fmt: skip
-CHANNEL_MIX = (("hotline", 66), ("hall", 15), ("web", 10), ("api", 5), ("email", 4))
-COMPLAINT_CHANNEL_MIX = (("hotline", 62), ("referral", 16), ("hall", 10), ("web", 7), ("email", 5))
-REFERRAL_SOURCES = (
-    (ComplaintSource.GROUP, 20), (ComplaintSource.PROVINCE, 35), (ComplaintSource.MIIT, 20),
-    (ComplaintSource.CONSUMER_COUNCIL, 10), (ComplaintSource.HOTLINE_12315, 15),
-)  # fmt: skip
-# Orders per hour of the day (local time): morning and afternoon peaks, a quiet night.
-HOUR_WEIGHTS = (2, 1, 1, 1, 1, 2, 4, 8, 14, 18, 19, 17, 12, 13, 16, 17, 15, 13, 11, 12, 11, 9, 6, 4)
-WEEKDAY_WEIGHTS = (1.12, 1.0, 0.98, 0.97, 1.0, 0.86, 0.8)  # Monday first
-# Resolved at intake (首问解决) by the agent, per type.
-FIRST_CONTACT_SHARE = {
-    "consultation": 0.72, "suggestion": 0.85, "praise": 0.9, "report": 0.2,
-    "complaint": 0.1, "fault": 0.12,
-}  # fmt: skip
-FIELD_TYPES = frozenset({"fault", "install", "move", "remove"})
-VIP_TIERS = ["diamond", "gold", "1A", "2A", "1B", "2B"]
-
-# type: (first-contact limit, resolution limit) in hours; None: no first-contact clock.
-# type: (median hours dispatch → first contact, median hours → resolved, log-normal sigma)
-DURATIONS = {
-    "complaint": (0.6, 20, 0.75), "fault": (0.7, 5, 0.95), "install": (3, 30, 0.6),
-    "move": (3, 30, 0.6), "remove": (3, 20, 0.6), "consultation": (1, 7, 1.0),
-    "report": (4, 40, 0.8), "suggestion": (6, 40, 0.8), "praise": (6, 30, 0.8),
-    "internal": (2, 20, 0.9),
-}  # fmt: skip
-
-# (type, line) → [(title, problem category code or "")]; type alone as fallback.
-TITLES = {
-    ("complaint", "broadband"): [
-        ("宽带网速慢，晚高峰经常卡顿", "network-slow"),
-        ("宽带频繁掉线，多次报修仍未解决", "network-down"),
-        ("装维人员未按预约时间上门", "service-appointment"),
-        ("新装宽带超过承诺时限仍未安装", "service-timeliness"),
-        ("宽带到期续费后仍被停机", "billing-overcharge"),
-    ],
-    ("complaint", "mobile"): [
-        ("室内信号差，通话经常中断", "network-signal"),
-        ("话费多收，套餐外费用不明", "billing-overcharge"),
-        ("营业厅工作人员服务态度差", "service-attitude"),
-        ("办理套餐时宣传与实际不符", "marketing-misleading"),
-        ("手机上网速度慢", "network-slow"),
-    ],
-    ("complaint", "vas"): [
-        ("未订购的增值业务被扣费", "billing-vas"),
-        ("短信退订后仍继续扣费", "billing-vas"),
-        ("彩铃业务被默认开通", "marketing-misleading"),
-    ],
-    ("complaint", "fixed"): [
-        ("固话杂音大，报修后无人处理", "network-down"),
-        ("固话月租多收", "billing-overcharge"),
-    ],
-    ("complaint", "iptv"): [
-        ("IPTV频繁卡顿花屏", "network-slow"),
-        ("IPTV点播费用争议", "billing-overcharge"),
-    ],
-    ("fault", "broadband"): [
-        ("宽带无法上网", "network-down"),
-        ("光猫LOS灯闪红，无法上网", "network-down"),
-        ("宽带网速慢", "network-slow"),
-        ("宽带经常掉线", "network-down"),
-    ],
-    ("fault", "fixed"): [("固话无拨号音", "network-down"), ("固话通话杂音大", "network-down")],
-    ("fault", "mobile"): [("手机无信号", "network-signal"), ("手机无法上网", "network-down")],
-    ("fault", "iptv"): [("IPTV无信号", "network-down"), ("IPTV画面卡顿", "network-slow")],
-    ("fault", "vas"): [("彩铃设置不生效", "")],
-    ("consultation", "mobile"): [
-        ("咨询套餐变更及资费", ""), ("咨询话费账单明细", ""), ("咨询携号转网办理条件", ""),
-        ("咨询积分兑换", ""),
-    ],
-    ("consultation", "broadband"): [
-        ("咨询宽带提速办理", ""), ("咨询宽带资费及融合套餐", ""), ("咨询宽带安装进度", ""),
-    ],
-    ("consultation", "vas"): [("咨询增值业务退订方法", ""), ("咨询流量包订购", "")],
-    ("consultation", "fixed"): [("咨询固话来电显示开通", "")],
-    ("consultation", "iptv"): [("咨询IPTV节目点播", "")],
-    ("consultation", "other"): [("咨询营业厅营业时间", ""), ("咨询发票开具", "")],
-    ("install", "broadband"): [("新装宽带（300M）", ""), ("新装宽带（1000M）", "")],
-    ("install", "iptv"): [("新装IPTV", "")],
-    ("install", "fixed"): [("新装固话", "")],
-    ("move", ""): [("搬家移机", ""), ("室内移机", "")],
-    ("remove", ""): [("拆机", ""), ("销户拆机", "")],
-    ("suggestion", ""): [
-        ("建议延长营业厅周末营业时间", ""), ("建议增加故障处理进度短信提醒", ""),
-        ("建议简化套餐变更流程", ""),
-    ],
-    ("praise", ""): [
-        ("表扬装维人员服务热情", ""), ("表扬营业员耐心解答", ""), ("表扬热线坐席处理高效", ""),
-    ],
-    ("report", ""): [
-        ("举报小区内私拉宽带线路", ""), ("举报骚扰电话", ""), ("举报代理商违规办卡", ""),
-    ],
-    ("internal", ""): [
-        ("营业厅打印机故障报修", ""), ("申请调整宽带端口资源", ""), ("协调光交箱钥匙", ""),
-        ("内部系统账号权限申请", ""),
-    ],
-}  # fmt: skip
-LINE_NAMES = {"broadband": "宽带", "fixed": "固话", "iptv": "IPTV", "mobile": "移动"}
-# problem category root → [(cause code, weight)]
-CAUSES = {
-    "network": (
-        ("cause-network-line", 40), ("cause-network-equipment", 30),
-        ("cause-network-cutover", 10), ("cause-customer", 15), ("cause-third-party", 5),
-    ),
-    "billing": (("cause-system", 40), ("cause-staff-process", 30), ("cause-customer", 30)),
-    "service": (
-        ("cause-staff-attitude", 45), ("cause-staff-process", 45), ("cause-third-party", 10),
-    ),
-    "marketing": (("cause-staff-process", 60), ("cause-customer", 40)),
-}  # fmt: skip
-RESOLUTIONS = {
-    "fault": (
-        "更换光猫后恢复正常，已现场测速", "重新熔接入户光缆，业务恢复", "端口故障，已调整端口",
-        "远程重置后恢复", "更换机顶盒后恢复正常", "基站故障已修复，信号恢复",
-    ),
-    "complaint": (
-        "经核查情况属实，已向客户解释并致歉，问题已处理", "已核实费用并退还多收部分",
-        "已安排复测，网络质量恢复正常", "经核查非我方原因，已向客户耐心解释",
-        "已对责任人进行批评教育，并向客户致歉",
-    ),
-    "install": ("已上门安装并调试完毕，客户确认可用", "已完成装机，现场测速达标"),
-    "move": ("已完成移机，业务恢复正常",),
-    "remove": ("已完成拆机，设备已回收",),
-    "": ("已答复客户", "已按客户要求处理完毕", "已转相关部门落实并答复客户"),
-}  # fmt: skip
-REPLIES = (
-    "已电话回复客户处理结果，客户表示认可",
-    "已回复客户，客户表示满意",
-    "已短信告知客户处理结果",
-    "已回复客户，客户表示理解",
-)
-
-# --- what the demo org looks like ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    unit_id: int  # where they sit
-    name: str
-
-
-@dataclass
-class Area:
-    """A unit customers belong to (a county in the demo org) and who serves it."""
-
-    unit_id: int
-    path: str
-    agents: list[Person]
-    dispatcher: Person | None
-    supervisor: Person | None  # the nearest supervisor covering the area
-    top_supervisor: Person | None  # the one referrals from above arrive at
-    field_units: list[int]  # handling units for installs and repairs
-    office_units: list[int]  # handling units for everything else
-
-
-@dataclass
-class World:
-    """The demo org as the lives need it, loaded once: records to hand the services."""
-
-    types: dict[str, WorkOrderType]
-    lines: dict[str, BusinessLine]
-    categories: dict[str, Category]
-    units: dict[int, tuple[str, str, int | None, str]]  # id → (name, path, parent, level)
-    unit_records: dict[int, OrgUnit]
-    users: dict[int, object]  # user id → User, for staff who act in the demo
-    areas: list[Area]
-    area_by_unit: dict[int, Area]
-    handlers: dict[int, list[Person]]  # unit id → handlers sitting there, by user id
-    customers: list[Customer]
-
-    @classmethod
-    def load(cls, *, max_customers: int = 20_000) -> World:
-        units = {
-            pk: (name, path, parent, level)
-            for pk, name, path, parent, level in OrgUnit.objects.filter(is_active=True).values_list(
-                "pk", "name", "path", "parent_id", "level"
-            )
-        }
-        holders = {code: _holders(code) for code in ("add", "dispatch", "supervise", "handle")}
-        handlers: dict[int, list[Person]] = {}
-        for person, _scope, _anchor, on_leave, _skills in holders["handle"]:
-            if not on_leave and person not in handlers.get(person.unit_id, []):
-                handlers.setdefault(person.unit_id, []).append(person)
-        for people in handlers.values():
-            people.sort(key=lambda p: p.user_id)
-        customers = [
-            c
-            for c in Customer.objects.select_related("org_unit").order_by("id")[:max_customers]
-            if c.org_unit_id in units
-        ]
-        area_ids = sorted({c.org_unit_id for c in customers}) or sorted(
-            pk
-            for pk in OrgUnit.objects.filter(is_active=True, level=OrgLevel.COUNTY).values_list(
-                "pk", flat=True
-            )
-            if pk in units
-        )
-        areas = [_area(pk, units, holders, handlers) for pk in area_ids]
-        areas = [a for a in areas if a.agents or a.top_supervisor]
-        user_ids = {p.user_id for rows in holders.values() for p, *_ in rows}
-        in_areas = {a.unit_id for a in areas}
-        return cls(
-            types={t.code: t for t in WorkOrderType.objects.filter(is_active=True)},
-            lines={b.code: b for b in BusinessLine.objects.filter(is_active=True)},
-            categories={c.code: c for c in Category.objects.filter(is_active=True)},
-            units=units,
-            unit_records=OrgUnit.objects.in_bulk(list(units)),
-            users=get_user_model().objects.select_related("staff").in_bulk(list(user_ids)),
-            areas=areas,
-            area_by_unit={a.unit_id: a for a in areas},
-            handlers=handlers,
-            customers=[c for c in customers if c.org_unit_id in in_areas],
-        )
-
-
-def _holders(perm: str) -> list[tuple[Person, str, str, bool, list]]:
-    """Active staff holding workorders.<perm>_workorder: (person, scope, anchor path, on
-    leave, skills). Administrators are left out: they configure, they do not take calls."""
-    rows = (
-        RoleAssignment.objects.filter(
-            role__permissions__codename=f"{perm}_workorder",
-            role__permissions__content_type__app_label="workorders",
-            user__is_active=True,
-            user__is_superuser=False,
-            user__staff__isnull=False,
-        )
-        .exclude(role__code="administrator")
-        .order_by("user_id", "id")
-        .values_list(
-            "user_id",
-            "user__staff__org_unit_id",
-            "user__staff__display_name",
-            "scope",
-            "org_unit__path",
-            "user__staff__on_leave",
-            "user__staff__skills",
-        )
-    )
-    return [
-        (Person(u, unit, name), scope, path, leave, sk)
-        for u, unit, name, scope, path, leave, sk in rows
-    ]
-
-
-def _nearest(holders, path: str, *, exclude=frozenset()) -> list[Person]:
-    """Holders whose scope covers `path`, nearest anchor first (all-scope last)."""
-    found = []
-    for person, scope, anchor, _leave, _skills in holders:
-        covers = scope == "all" or (
-            path.startswith(anchor) if scope == "subtree" else scope == "unit" and path == anchor
-        )
-        if covers and person.user_id not in exclude:
-            found.append((0 if scope == "all" else len(anchor), person))
-    found.sort(key=lambda x: (-x[0], x[1].user_id))
-    return [p for _, p in found]
-
-
-def _area(unit_id, units, holders, handlers) -> Area:
-    path = units[unit_id][1]
-    agents = [
-        p for p, *_ in holders["add"] if p.unit_id in units and units[p.unit_id][1].startswith(path)
-    ]
-    supervisors = {p.user_id for p, *_ in holders["supervise"]}
-    if not agents:
-        agents = _nearest(holders["add"], path)[:1]
-    agents = sorted(set(agents), key=lambda p: p.user_id)
-    dispatchers = _nearest(holders["dispatch"], path, exclude=supervisors) or _nearest(
-        holders["dispatch"], path
-    )
-    sups = _nearest(holders["supervise"], path)
-    # Handling units inside the area, else inside the nearest ancestor that has some.
-    scope_path, inside = path, []
-    while True:
-        inside = sorted(u for u in handlers if u in units and units[u][1].startswith(scope_path))
-        if inside or len(scope_path) <= 8:
-            break
-        scope_path = scope_path[: scope_path.rstrip("/").rfind("/") + 1]
-    inside = inside or sorted(u for u in handlers if u in units)
-    teams = [u for u in inside if units[u][3] == OrgLevel.TEAM]
-    departments = [u for u in inside if units[u][3] != OrgLevel.TEAM]
-    return Area(
-        unit_id=unit_id,
-        path=path,
-        agents=agents,
-        dispatcher=dispatchers[0] if dispatchers else None,
-        supervisor=sups[0] if sups else None,
-        top_supervisor=sups[-1] if sups else (agents[0] if agents else None),
-        field_units=teams or inside,
-        office_units=departments or inside,
-    )
-
-
-# --- demo routing: units, staff and dispatch rules -------------------------------------
-
-# Extra demo staff for routing, added beside the demo org (employee numbers JNW…).
-MAINTENANCE = "网络维护中心"  # per prefecture: broadband faults, round robin
-EXPERT_SEAT = ("省客户投诉专家席", f"{PROVINCE_CODE}-TS")  # VIP complaints, by skill
-
-
-@transaction.atomic
-def demo_routing_seed() -> list[DemoAccount]:
-    """On the demo org only: each prefecture's network maintenance centre (three handlers)
-    and dispatcher, the provincial complaint expert seat (four experts, two with the skill
-    "vip"), and the dispatch rules that use them. Idempotent; returns the new accounts."""
-    province = OrgUnit.objects.filter(code=PROVINCE_CODE).first()
-    if province is None or OrgUnit.objects.filter(code=EXPERT_SEAT[1]).exists():
-        return []
-    roles = {r.code: r for r in Role.objects.filter(code__in=["handler", "dispatcher"])}
-    password = make_password(DEMO_PASSWORD)
-    names = iter(people_names(40, seed=20260202))
-    numbers = iter(range(1, 1000))
-    accounts: list[DemoAccount] = []
-
-    def staff(username, role, unit, scope, skills=()):
-        user = org_services.staff_create(
-            username=username,
-            display_name=next(names),
-            employee_no=f"JNW{next(numbers):03d}",
-            org_unit=unit,
-            roles=[(roles[role], scope)],
-            skills=list(skills),
-        )
-        user.password = password
-        user.save(update_fields=["password"])
-        accounts.append(DemoAccount(username, str(roles[role].name), unit.name))
-
-    types = {t.code: t for t in WorkOrderType.objects.filter(code__in=["complaint", "fault"])}
-    broadband = BusinessLine.objects.filter(code="broadband").first()
-    seat = org_services.org_unit_create(
-        name=EXPERT_SEAT[0], code=EXPERT_SEAT[1], level=OrgLevel.DEPARTMENT, parent=province
-    )
-    for i in range(1, 5):
-        skills = ("vip", "complaint") if i <= 2 else ("complaint",)
-        staff(f"expert_{PROVINCE_CODE.lower()}_{i}", "handler", seat, "unit", skills)
-    if "complaint" in types:
-        DispatchRule.objects.create(
-            name="VIP客户投诉 → 省投诉专家席（技能：vip）",
-            priority=10,
-            order_type=types["complaint"],
-            tiers=VIP_TIERS,
-            target_unit=seat,
-            assignment=Assignment.SKILL,
-            skill="vip",
-        )
-    for pref in PREFECTURES:
-        prefecture = OrgUnit.objects.filter(code=pref.code).first()
-        if prefecture is None:
-            continue
-        centre = org_services.org_unit_create(
-            name=f"{pref.city}{MAINTENANCE}",
-            code=f"{pref.code}-WH",
-            level=OrgLevel.DEPARTMENT,
-            parent=prefecture,
-        )
-        for i in range(1, 4):
-            staff(f"maint_{pref.code.lower()}_{i}", "handler", centre, "unit")
-        staff(f"dispatcher_{pref.code.lower()}", "dispatcher", prefecture, "subtree")
-        if "fault" in types and broadband is not None:
-            DispatchRule.objects.create(
-                name=f"{pref.city}宽带故障 → {centre.name}（轮询）",
-                priority=20,
-                order_type=types["fault"],
-                business_line=broadband,
-                area=prefecture,
-                target_unit=centre,
-                assignment=Assignment.ROUND_ROBIN,
-            )
-    return accounts
-
 
 # --- the simulated clock -------------------------------------------------------------------
 
