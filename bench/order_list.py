@@ -7,12 +7,12 @@ Target (issue): filtered order list over 5,000,000 orders ≤ 150 ms.
 
 For each database (fresh; PostgreSQL from KEFU_BENCH_PG, database kefu_bench_orders):
   1. demo org + demo routing + 100,000 demo customers; then N orders over a year: the
-     newest 73 days from the demo generator (`kefu.workorders.demo`: types, channels, hours,
-     routing, lifecycle truncated at now, the stuck backlog), the four older 73-day windows
-     its closed and cancelled orders copied back in SQL (see `_load`). Loaded the fast way:
-     COPY on PostgreSQL, executemany on SQLite, secondary indexes dropped during the load and
-     built after it, then VACUUM ANALYZE / ANALYZE (the state autovacuum reaches within
-     minutes). Events are not loaded: the list never reads them.
+     newest 73 days from the benchmark generator (bench/order_rows.py: the demo's mix of
+     types, channels, hours, routing, lifecycle truncated at now, the stuck backlog), the
+     four older 73-day windows its closed and cancelled orders copied back in SQL (see
+     `_load`). Loaded the fast way: COPY on PostgreSQL, executemany on SQLite, secondary
+     indexes dropped during the load and built after it, then VACUUM ANALYZE / ANALYZE (the
+     state autovacuum reaches within minutes). Events are not loaded: the list never reads them.
   2. GET /api/v1/work-orders/?queue=…&status=…&type=… through Django's test client (session
      auth, throttling, selectors, pagination with its count, serializer, JSON), --n requests
      per case (pages 1–3), as a county supervisor (JN0101) and a prefecture dispatcher
@@ -82,10 +82,11 @@ def _load(orders: int) -> dict:
     minutes more for no different a distribution.
     """
     from django.db import connection, transaction
+    from order_rows import RowWriter, World, number, order_rows  # benchmark data, bench/
 
     from kefu.customers.demo import demo_customers_create
     from kefu.org.demo import org_demo_seed
-    from kefu.workorders.demo import RowWriter, World, demo_routing_seed, number, order_rows
+    from kefu.workorders.demo_world import demo_routing_seed
     from kefu.workorders.models import WorkOrder
 
     timings = {}

@@ -10,7 +10,7 @@ from kefu.core.errors import KefuError
 from kefu.customers.demo import demo_customers_create
 from kefu.customers.progress import rich_progress
 from kefu.org.demo import DEMO_PASSWORD, org_demo_seed
-from kefu.workorders.demo import demo_work_orders_create
+from kefu.workorders.demo import DEFAULT_DAYS, demo_work_orders_create
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             "--work-orders", type=int, default=0, help="how many work orders of history"
         )
         parser.add_argument(
-            "--work-order-days", type=int, default=180, help="over how many days until now"
+            "--work-order-days", type=int, default=DEFAULT_DAYS, help="over how many days until now"
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed (same → same)")
         parser.add_argument("--no-progress", action="store_true")

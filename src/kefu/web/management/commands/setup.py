@@ -43,9 +43,16 @@ class Command(BaseCommand):
     help = "Prepare the database and static files; seed demo data and an admin on first start."
 
     def add_arguments(self, parser):
+        from kefu.workorders.demo import DEFAULT_COUNT
+
         parser.add_argument("--no-demo", action="store_true", help="do not seed demo data")
         parser.add_argument("--demo-customers", type=int, default=2000)
-        parser.add_argument("--demo-work-orders", type=int, default=2000)
+        parser.add_argument(
+            "--demo-work-orders",
+            type=int,
+            default=DEFAULT_COUNT,
+            help="work orders of demo history, lived through the real services (~50 ms each)",
+        )
 
     def handle(self, *args, **options):
         load_secret_key()
