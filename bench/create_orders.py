@@ -73,8 +73,33 @@ def _free_port() -> int:
 # --- preparation (a Django process of its own) ------------------------------------------
 
 
-def prepare() -> dict:
-    """Tokens for the county agents and, for each, customers of their county."""
+def _history(count: int) -> None:
+    """`count` orders of history in bulk (bench/order_rows.py: the demo's mix, benchmark
+    data; the demo itself makes its orders through the services, too slow for 20,000)."""
+    from django.db import connection, transaction
+    from order_rows import RowWriter, World, _next_ids, number, order_rows
+
+    from kefu.workorders.demo_world import demo_routing_seed
+    from kefu.workorders.models import WorkOrder
+
+    demo_routing_seed()
+    with transaction.atomic():
+        ids = _next_ids(count)
+        lives = order_rows(count=count, seed=1, world=World.load())
+        RowWriter(WorkOrder).write(number(life.o, next(ids)) or life.o for life in lives)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                table = WorkOrder._meta.db_table
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                    "(SELECT max(id) FROM " + table + "))",  # noqa: S608 (model's table)
+                    [table],
+                )
+
+
+def prepare(history: int) -> dict:
+    """`history` orders written in bulk; tokens for the county agents and, for each,
+    customers of their county."""
     import django
 
     django.setup()
@@ -82,6 +107,8 @@ def prepare() -> dict:
     from rest_framework.authtoken.models import Token
 
     from kefu.customers.selectors import customers_visible
+
+    _history(history)
 
     clients = []
     for agent in get_user_model().objects.filter(username__startswith="agent_").order_by("id"):
@@ -277,7 +304,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.prepare:
         sys.path.insert(0, str(ROOT / "src"))
-        print(json.dumps(prepare()))
+        print(json.dumps(prepare(args.history)))
         return
 
     _pg(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
@@ -292,9 +319,10 @@ def main() -> None:
         kefu = str(BIN / "kefu")
         quiet = {"env": env, "cwd": ROOT, "check": True, "capture_output": True, "text": True}
         subprocess.run([kefu, "setup", "--no-demo"], **quiet)
-        demo = ["demo", f"--customers={args.customers}", f"--work-orders={args.history}"]
+        demo = ["demo", f"--customers={args.customers}", "--work-orders=0"]
         subprocess.run([kefu, *demo, "--seed=1", "--no-progress"], **quiet)
-        out = subprocess.run([sys.executable, __file__, "--prepare"], **quiet).stdout
+        prep = [sys.executable, __file__, "--prepare", f"--history={args.history}"]
+        out = subprocess.run(prep, **quiet).stdout
         clients = json.loads(out.strip().splitlines()[-1])["clients"]
         print(
             f"prepared in {time.perf_counter() - started:.0f} s: {args.customers:,} customers, "
