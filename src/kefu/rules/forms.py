@@ -108,7 +108,9 @@ class RuleTestForm(forms.Form):
     """哪条规则会命中: the order's type, business line, area and customer tier."""
 
     order_type = forms.ModelChoiceField(
-        label=_("Work-order type"), queryset=WorkOrderType.objects.filter(is_active=True)
+        label=_("Work-order type"),
+        queryset=WorkOrderType.objects.filter(is_active=True),
+        empty_label=_("Choose…"),
     )
     business_line = forms.ModelChoiceField(
         label=_("Business line"),
