@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from kefu.customers.demo_data import people_names
 from kefu.customers.models import Customer
-from kefu.org.models import OrgLevel, OrgUnit, RoleAssignment
+from kefu.org.models import OrgLevel, OrgUnit
 from kefu.workorders.demo_mix import (
     CAUSES,
     CHANNEL_MIX,
@@ -48,6 +48,7 @@ from kefu.workorders.demo_mix import (
     TYPE_MIX,
     WEEKDAY_WEIGHTS,
 )
+from kefu.workorders.demo_world import Area, Person, area_of, staff_holding
 from kefu.workorders.models import (
     Assignment,
     BusinessLine,
@@ -74,27 +75,6 @@ WARNING_SHARE = 0.25  # benchmark only: the last quarter of a limit shows as a w
 # --- what the demo org looks like ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    unit_id: int  # where they sit
-    name: str
-
-
-@dataclass
-class Area:
-    """A unit customers belong to (a county in the demo org) and who serves it."""
-
-    unit_id: int
-    path: str
-    agents: list[Person]
-    dispatcher: Person | None
-    supervisor: Person | None  # the nearest supervisor covering the area
-    top_supervisor: Person | None  # the one referrals from above arrive at
-    field_units: list[int]  # handling units for installs and repairs
-    office_units: list[int]  # handling units for everything else
-
-
 @dataclass
 class World:
     """Everything the generator needs, loaded once (no queries while generating)."""
@@ -118,7 +98,7 @@ class World:
                 "pk", "name", "path", "parent_id", "level"
             )
         }
-        holders = {code: _holders(code) for code in ("add", "dispatch", "supervise", "handle")}
+        holders = {code: staff_holding(code) for code in ("add", "dispatch", "supervise", "handle")}
         handlers: dict[int, list[Person]] = {}
         skills: dict[int, list[str]] = {}
         for person, _scope, _anchor, on_leave, have in holders["handle"]:
@@ -146,7 +126,7 @@ class World:
             )
             if pk in units
         )
-        areas = [_area(pk, units, holders, handlers) for pk in area_ids]
+        areas = [area_of(pk, units, holders, handlers) for pk in area_ids]
         areas = [a for a in areas if a.agents or a.top_supervisor]
         return cls(
             types={t.code: t for t in WorkOrderType.objects.filter(is_active=True)},
@@ -160,86 +140,6 @@ class World:
             rules=list(DispatchRule.objects.filter(is_active=True).select_related("area")),
             customers=[r for r in rows if r[1] in {a.unit_id for a in areas}],
         )
-
-
-def _holders(perm: str) -> list[tuple[Person, str, str, bool, list]]:
-    """Active staff holding workorders.<perm>_workorder: (person, scope, anchor path, on
-    leave, skills). Administrators are left out: they configure, they do not take calls."""
-    rows = (
-        RoleAssignment.objects.filter(
-            role__permissions__codename=f"{perm}_workorder",
-            role__permissions__content_type__app_label="workorders",
-            user__is_active=True,
-            user__is_superuser=False,
-            user__staff__isnull=False,
-        )
-        .exclude(role__code="administrator")
-        .order_by("user_id", "id")
-        .values_list(
-            "user_id",
-            "user__staff__org_unit_id",
-            "user__staff__display_name",
-            "scope",
-            "org_unit__path",
-            "user__staff__on_leave",
-            "user__staff__skills",
-        )
-    )
-    return [
-        (Person(u, unit, name), scope, path, leave, sk)
-        for u, unit, name, scope, path, leave, sk in rows
-    ]
-
-
-def _nearest(holders, path: str, *, exclude=frozenset()) -> list[Person]:
-    """Holders whose scope covers `path`, nearest anchor first (all-scope last)."""
-    found = []
-    for person, scope, anchor, _leave, _skills in holders:
-        covers = scope == "all" or (
-            path.startswith(anchor) if scope == "subtree" else scope == "unit" and path == anchor
-        )
-        if covers and person.user_id not in exclude:
-            found.append((0 if scope == "all" else len(anchor), person))
-    found.sort(key=lambda x: (-x[0], x[1].user_id))
-    return [p for _, p in found]
-
-
-def _area(unit_id, units, holders, handlers) -> Area:
-    path = units[unit_id][1]
-    agents = [
-        p for p, *_ in holders["add"] if p.unit_id in units and units[p.unit_id][1].startswith(path)
-    ]
-    supervisors = {p.user_id for p, *_ in holders["supervise"]}
-    if not agents:
-        agents = _nearest(holders["add"], path)[:1]
-    agents = sorted(set(agents), key=lambda p: p.user_id)
-    dispatchers = _nearest(holders["dispatch"], path, exclude=supervisors) or _nearest(
-        holders["dispatch"], path
-    )
-    sups = _nearest(holders["supervise"], path)
-    # Handling units inside the area, else inside the nearest ancestor that has some.
-    scope_path, inside = path, []
-    while True:
-        inside = sorted(u for u in handlers if u in units and units[u][1].startswith(scope_path))
-        if inside or len(scope_path) <= 8:
-            break
-        scope_path = scope_path[: scope_path.rstrip("/").rfind("/") + 1]
-    inside = inside or sorted(u for u in handlers if u in units)
-    teams = [u for u in inside if units[u][3] == OrgLevel.TEAM]
-    departments = [u for u in inside if units[u][3] != OrgLevel.TEAM]
-    return Area(
-        unit_id=unit_id,
-        path=path,
-        agents=agents,
-        dispatcher=dispatchers[0] if dispatchers else None,
-        supervisor=sups[0] if sups else None,
-        top_supervisor=sups[-1] if sups else (agents[0] if agents else None),
-        field_units=teams or inside,
-        office_units=departments or inside,
-    )
-
-
-# --- generating --------------------------------------------------------------------------
 
 
 def _weighted(pairs):

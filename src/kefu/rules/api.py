@@ -41,6 +41,7 @@ from kefu.workorders.models import (
     DispatchRule,
     WorkOrderType,
 )
+from kefu.workorders.serializers import BusinessLineSerializer, WorkOrderTypeSerializer
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404)
@@ -281,20 +282,11 @@ class DispatchRuleViewSet(viewsets.GenericViewSet):
 # --- reference data: the read-only viewsets of kefu.workorders.api, with writes ---
 
 
-class WorkOrderTypeFullSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = WorkOrderType
-        fields = [
-            "id",
-            "code",
-            "name",
-            "is_complaint",
-            "is_fault",
-            "is_internal",
-            "needs_callback",
-            "is_active",
-            "sort",
-        ]
+class WorkOrderTypeFullSerializer(WorkOrderTypeSerializer):
+    """The public fields, and what only editors see: active, sort."""
+
+    class Meta(WorkOrderTypeSerializer.Meta):
+        fields = [*WorkOrderTypeSerializer.Meta.fields, "is_active", "sort"]
         read_only_fields = fields
 
 
@@ -309,10 +301,9 @@ class WorkOrderTypeInputSerializer(serializers.Serializer):
     sort = serializers.IntegerField(min_value=0, max_value=32767, required=False)
 
 
-class BusinessLineFullSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = BusinessLine
-        fields = ["id", "code", "name", "is_active", "sort"]
+class BusinessLineFullSerializer(BusinessLineSerializer):
+    class Meta(BusinessLineSerializer.Meta):
+        fields = [*BusinessLineSerializer.Meta.fields, "is_active", "sort"]
         read_only_fields = fields
 
 

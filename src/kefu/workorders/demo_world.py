@@ -71,7 +71,7 @@ class World:
                 "pk", "name", "path", "parent_id", "level"
             )
         }
-        holders = {code: _holders(code) for code in ("add", "dispatch", "supervise", "handle")}
+        holders = {code: staff_holding(code) for code in ("add", "dispatch", "supervise", "handle")}
         handlers: dict[int, list[Person]] = {}
         for person, _scope, _anchor, on_leave, _skills in holders["handle"]:
             if not on_leave and person not in handlers.get(person.unit_id, []):
@@ -90,7 +90,7 @@ class World:
             )
             if pk in units
         )
-        areas = [_area(pk, units, holders, handlers) for pk in area_ids]
+        areas = [area_of(pk, units, holders, handlers) for pk in area_ids]
         areas = [a for a in areas if a.agents or a.top_supervisor]
         user_ids = {p.user_id for rows in holders.values() for p, *_ in rows}
         in_areas = {a.unit_id for a in areas}
@@ -108,7 +108,7 @@ class World:
         )
 
 
-def _holders(perm: str) -> list[tuple[Person, str, str, bool, list]]:
+def staff_holding(perm: str) -> list[tuple[Person, str, str, bool, list]]:
     """Active staff holding workorders.<perm>_workorder: (person, scope, anchor path, on
     leave, skills). Administrators are left out: they configure, they do not take calls."""
     rows = (
@@ -150,7 +150,7 @@ def _nearest(holders, path: str, *, exclude=frozenset()) -> list[Person]:
     return [p for _, p in found]
 
 
-def _area(unit_id, units, holders, handlers) -> Area:
+def area_of(unit_id, units, holders, handlers) -> Area:
     path = units[unit_id][1]
     agents = [
         p for p, *_ in holders["add"] if p.unit_id in units and units[p.unit_id][1].startswith(path)
