@@ -194,3 +194,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- Callbacks -----------------------------------------------------------------------------
+
+
+def callback_refused(order) -> None:
+    """The order's open callback ends with the customer refusing it (拒绝回访), so that
+    the order may be archived by hand."""
+    from kefu.callbacks.models import CallbackTask
+    from kefu.callbacks.outcomes import callback_record
+
+    agent = make_staff(f"cb_{order.pk}_{next(_seq)}", order.area_unit, "callback_agent")
+    task = CallbackTask.objects.get(items__order=order, items__status="open")
+    callback_record(actor=agent, task=task, outcome="refused")

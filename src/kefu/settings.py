@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kefu.workorders",
     "kefu.sla",
     "kefu.complaints",
+    "kefu.callbacks",
     "kefu.outages",
     "kefu.intake",
     "kefu.rules",
@@ -333,3 +334,8 @@ KEFU_SMS_GATEWAY_TOKEN = os.environ.get("KEFU_SMS_GATEWAY_TOKEN", "")  # sent as
 # Unset: the name of the top unit of the org tree, and no hotline line.
 KEFU_ORG_NAME = os.environ.get("KEFU_ORG_NAME", "")
 KEFU_HOTLINE = os.environ.get("KEFU_HOTLINE", "")
+# Where customers reach this site (the signed answer links in callback SMS).
+KEFU_PUBLIC_URL = os.environ.get("KEFU_PUBLIC_URL", f"http://{KEFU_HOST}:{KEFU_PORT}")
+# The key the SMS gateway signs inbound replies with (POST /api/v1/sms/inbound, header
+# X-Kefu-Signature: sha256=<HMAC-SHA256 of the raw body>). Unset: every delivery is refused.
+KEFU_SMS_INBOUND_SECRET = os.environ.get("KEFU_SMS_INBOUND_SECRET", "")

@@ -16,7 +16,7 @@ from kefu.workorders.models import (
     WorkOrderType,
 )
 from kefu.workorders.selectors import QUEUES
-from tests.factories import complaint_verdict_ids
+from tests.factories import callback_refused, complaint_verdict_ids
 
 URL = "/api/v1/work-orders/"
 
@@ -284,6 +284,7 @@ def test_lifecycle_through_the_api(client_for, org, agent_a, dispatcher_a, handl
     assert resolved["status"] == "resolved" and resolved["justified"] is True
     assert resolved["cause"] == cause.pk and resolved["remedy"] == "repair_replace_redo"
     _ok(_act(agent, oid, "reply", reply="已更换设备，恢复正常"))
+    callback_refused(WorkOrder.objects.get(pk=oid))
     closed = _ok(_act(agent, oid, "close"))
     assert closed["status"] == "closed" and closed["allowed_actions"][0]["action"] == "note"
     assert [e["action"] for e in closed["timeline"]] == [

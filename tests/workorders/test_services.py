@@ -10,7 +10,7 @@ from kefu.workorders.actions import ActionInvalid, work_order_act
 from kefu.workorders.capacity import capacities
 from kefu.workorders.models import Channel, ComplaintSource, WorkOrderEvent
 from kefu.workorders.services import work_order_create
-from tests.factories import complaint_verdict
+from tests.factories import callback_refused, complaint_verdict
 
 
 def _complaint(agent, customer, types, **extra):
@@ -82,6 +82,7 @@ def test_full_lifecycle_writes_one_event_per_action(
     assert order.status == "resolved" and order.justified is True
     assert not order.first_contact_resolution
     order = work_order_act(actor=agent_a, order=order, action="reply", data={"reply": "已修复"})
+    callback_refused(order)
     order = work_order_act(actor=agent_a, order=order, action="close")
     assert order.status == "closed"
     actions = list(WorkOrderEvent.objects.filter(order=order).values_list("action", flat=True))

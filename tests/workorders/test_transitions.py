@@ -42,7 +42,7 @@ EXPECTED: dict[str, dict[State, State | str]] = {
     "note": {s: "=" for s in S},
     "resolve": {s: rs for s in OPEN},
     "reply": {rs: rp},
-    "close": {rp: cl},
+    "close": {rp: cl, rs: cl},
     "cancel": {ac: ca, rt: ca, ro: ca, di: ca},
     "urge": {s: "=" for s in OPEN},
     "supervise": {s: "=" for s in OPEN},
@@ -81,8 +81,10 @@ WHO: dict[str, set[Who]] = {
 }
 
 
-# Moves only some capacities may make: the system resolves any open order on outage restore.
+# Moves only some capacities may make: the system resolves any open order on outage restore,
+# and archives a resolved one when the customer said at the callback they are satisfied.
 ONLY: dict[tuple[str, State], set[Who]] = {("resolve", s): {W.SYSTEM} for s in (di, su, rt, ro)}
+ONLY[("close", rs)] = {W.SYSTEM}
 
 
 def test_the_specification_names_every_action():

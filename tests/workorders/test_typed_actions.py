@@ -13,7 +13,7 @@ from kefu.workorders.actions import ActionInvalid
 from kefu.workorders.models import Channel, WorkOrder
 from kefu.workorders.services import work_order_create
 from kefu.workorders.transitions import TABLE, Action
-from tests.factories import complaint_verdict
+from tests.factories import callback_refused, complaint_verdict
 
 pytestmark = pytest.mark.usefixtures("clock")  # Tue 2025-06-03 09:00 (tests/conftest.py)
 
@@ -69,6 +69,7 @@ class Orders:
         if state == "resolved":
             return order
         order = actions.work_order_reply(actor=p["agent"], order=order, reply="已为您处理")
+        callback_refused(order)  # the callback over: the order may be archived
         if state == "replied":
             return order
         assert state == "closed"

@@ -22,6 +22,9 @@ Context variables are generic so every caller fills the same names:
                                                   their numbers)
     hotline, org_name                             to customers: the hotline, the signature
     thread_subject                                a reply by e-mail: the customer's subject
+    callback.id, .unit, .due, .deadline, orders   a callback task 回访 and its orders' numbers
+    link                                          the signed answer link of a callback SMS
+    original, reason                              a dissatisfied callback: the order, why
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
 """
 
@@ -168,6 +171,41 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "已处理完毕{% if note %}，处理结果：{{ note }}{% endif %}。"
         "{% if hotline %}如有疑问请致电客服热线 {{ hotline }}，{% endif %}感谢您的支持。"
         "{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "callback_sms": (
+        "回访短信（客户）",
+        "服务回访",
+        "尊敬的客户：您的{% if order.type_name %}{{ order.type_name }}{% endif %}工单 "
+        "{{ order.number }} 已处理完毕。请回复数字评价本次服务：1 非常满意，2 满意，3 不满意"
+        "（不满意可在数字后写明原因）。{% if link %}也可点击 {{ link }} 评价。{% endif %}"
+        "{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "callback_warning": (
+        "回访当日未完成",
+        "回访预警：{{ orders|join:'、' }}",
+        "回访任务 #{{ callback.id }}（{{ orders|join:'、' }}）当日未完成，"
+        "最迟须在 {{ callback.deadline }} 前回访，请尽快联系客户。",
+    ),
+    "callback_breached": (
+        "回访已超时",
+        "回访超时：{{ orders|join:'、' }}",
+        "{{ callback.unit }}的回访任务 #{{ callback.id }}（工单 {{ orders|join:'、' }}）"
+        "已超过回访时限 {{ callback.deadline }}，请督促回访员立即回访。",
+    ),
+    "callback_escalated": (
+        "回访超时升级",
+        "回访超时升级：{{ orders|join:'、' }}",
+        "{{ callback.unit }}的回访任务 #{{ callback.id }}（工单 {{ orders|join:'、' }}）"
+        "超过回访时限 {{ callback.deadline }} 仍未完成，已升级到你处，请督促办理。",
+    ),
+    "callback_dissatisfied": (
+        "回访不满意",
+        "回访不满意：{{ original }}",
+        "客户在回访中对工单 {{ original }} 表示不满意。\n"
+        "原因：{{ reason }}\n"
+        "{% if order.number != original %}已新建关联投诉工单 {{ order.number }}，"
+        "{% else %}工单已重新打开并派回{{ unit }}，{% endif %}"
+        "请及时处理，避免形成有理由投诉。",
     ),
 }
 

@@ -30,6 +30,7 @@ _WO_SUPERVISE = _WO_DISPATCH + [
     "outages.change_outage",
     # Their own area's dispatch rules (the rules service keeps them inside the scope).
     "rules.manage_dispatch_rules",
+    "callbacks.handle_callback",
 ]
 
 # code: (Chinese name, description, default scope, permissions). Names and descriptions are
@@ -53,7 +54,7 @@ DEFAULT_ROLES = {
         "回访员",
         "回访客户，了解满意度",
         DataScope.SUBTREE,
-        _VIEW + ["customers.view_pii"] + _WO_VIEW,
+        _VIEW + ["customers.view_pii", "callbacks.handle_callback"] + _WO_VIEW,
     ),
     "quality_inspector": ("质检员", "抽查工单与服务质量", DataScope.SUBTREE, _VIEW + _WO_VIEW),
     "supervisor": (
@@ -82,6 +83,7 @@ _ADMIN_APPS = (
     "notify",
     "intake",
     "rules",
+    "callbacks",
 )
 
 

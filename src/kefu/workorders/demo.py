@@ -47,6 +47,9 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.callbacks.demo import DemoCallbacks
+from kefu.callbacks.models import CallbackTask
+from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.core.errors import KefuError
 from kefu.customers.demo_data import people_names
 from kefu.customers.models import Customer
@@ -166,6 +169,7 @@ class Generator:
         self.complainers: list[tuple[datetime, Customer]] = []  # who complained, when
         self.names = people_names(300, seed=seed)
         self.refused = 0  # steps a service refused (the life ends there)
+        self.callbacks = DemoCallbacks()
 
     # small draws
     @staticmethod
@@ -290,6 +294,9 @@ class Generator:
         stuck = ""
         if recent and rng.random() < 0.3:
             stuck = rng.choice(("dispatch", "accept", "contact", "resolve", "resume", "reply"))
+        if order.status == State.REPLIED and self.w.types[code].needs_callback:
+            yield from self.callbacks.live(rng, order, owner, self.clock)
+            return
         if order.status == State.REPLIED:  # resolved on the phone
             yield t0 + timedelta(seconds=rng.randrange(10, 600))
             actions.work_order_close(actor=owner, order=order)
@@ -309,7 +316,8 @@ class Generator:
             return
         order = yield from self._reply_close(rng, order, code, owner, stuck)
         # 重新打开: the customer comes back not satisfied (then a second round).
-        if order is not None and code in ("complaint", "fault") and rng.random() < 0.06:
+        reopenable = order is not None and order.status in (State.REPLIED, State.CLOSED)
+        if reopenable and code in ("complaint", "fault") and rng.random() < 0.06:
             yield self.clock() + timedelta(days=rng.uniform(0.5, 4))
             reason = "客户反映问题仍未解决，重新处理"
             order = actions.work_order_reopen(actor=owner, order=order, reason=reason)
@@ -492,8 +500,8 @@ class Generator:
         reply = REPLIES[rng.randrange(len(REPLIES))]
         order = actions.work_order_reply(actor=owner, order=order, reply=reply)
         if self.w.types[code].needs_callback:  # archived after the callback (回访)
-            yield self.clock() + timedelta(hours=rng.uniform(2, 72))
-            return actions.work_order_close(actor=None, order=order, note="回访完成，归档")
+            yield from self.callbacks.live(rng, order, owner, self.clock)
+            return WorkOrder.objects.get(pk=order.pk)
         yield self.clock() + timedelta(seconds=rng.randrange(10, 600))
         return actions.work_order_close(actor=owner, order=order)
 
@@ -510,13 +518,20 @@ class DemoResult:
     refused: int = 0  # steps a service refused: that order's life ended there
 
 
+def _next_check() -> datetime | None:
+    """The earliest moment a time-limit clock or a callback needs its monitor."""
+    moments = [
+        model.objects.filter(next_check_at__isnull=False).aggregate(m=Min("next_check_at"))["m"]
+        for model in (SlaClock, CallbackTask)
+    ]
+    return min((m for m in moments if m is not None), default=None)
+
+
 def _monitor_until(clock: SimulatedClock, until: datetime) -> None:
-    """Run the real SLA monitor at every moment a clock is due, up to `until`."""
+    """Run the real SLA and callback monitors at every moment one is due, up to `until`."""
     last = None
     while True:
-        due = SlaClock.objects.filter(next_check_at__isnull=False).aggregate(
-            m=Min("next_check_at")
-        )["m"]
+        due = _next_check()
         if due is None or due > until:
             return
         if last is not None and due <= last:
@@ -525,6 +540,7 @@ def _monitor_until(clock: SimulatedClock, until: datetime) -> None:
                 return
         clock.set(due)
         sla_monitor_pass(now=due)
+        callbacks_monitor_pass(now=due)
         last = due
 
 

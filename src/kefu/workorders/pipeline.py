@@ -27,8 +27,10 @@ After every action (work_order_act and the typed transition services):
 2. Complaint intelligence: nothing after intake.
 3. Outage link: nothing after intake (linking is an action of its own).
 4. Notifications.
-5. Callbacks 回访 — a resolved order of a type that needs a return visit gets its
-   callback task here (the callbacks app; not built yet).
+5. Callbacks 回访 — a resolved order of a type that is called back gets its callback
+   (a new task, or one more order on the customer's open task), whose SMS goes out on
+   commit; a reopened or cancelled order's open callback is withdrawn
+   (`kefu.callbacks.services`).
 
 Each function returns the timeline events its steps wrote besides the action's own (a
 time limit counted on a provisional calendar explains itself there), so that a create
@@ -40,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kefu.callbacks import services as callbacks
 from kefu.complaints import services as complaints
 from kefu.sla import clocks as sla_clocks
 from kefu.workorders import notifications
@@ -78,7 +81,7 @@ def action_done(order: WorkOrder, event: WorkOrderEvent) -> list[WorkOrderEvent]
     """After an action on `order` wrote its `event`."""
     written = sla_clocks.clocks_on_order_event(order=order, event=event)  # 1. SLA clocks
     notifications.order_event_notify(order, event)  # 4. notifications
-    # 5. Callbacks 回访: the callback task of a resolved order goes here.
+    callbacks.callbacks_after_action(order, event)  # 5. callbacks 回访
     return written
 
 

@@ -125,12 +125,15 @@ def handlers_in(unit: OrgUnit) -> list[int]:
     return sorted(set(handler_users(unit).values_list("pk", flat=True)))
 
 
-def supervisors_above(unit: OrgUnit) -> tuple[OrgUnit, list]:
+def supervisors_above(unit: OrgUnit, *, itself: bool = False) -> tuple[OrgUnit, list]:
     """Where a manual escalation (升级) of an order standing at `unit` goes: the nearest
     unit above it with supervisors sitting in it, and those supervisors — the same rule as
     the SLA ladder's (kefu.sla.selectors.Ladder). With nobody above: the parent unit (or
-    the unit itself at the root) and nobody to tell."""
-    above = [int(part) for part in unit.path.split("/") if part][:-1]  # root first
+    the unit itself at the root) and nobody to tell. `itself`: the unit's own supervisors
+    first, if it has any."""
+    above = [int(part) for part in unit.path.split("/") if part]  # root first
+    if not itself:
+        above = above[:-1]
     app, codename = SUPERVISE_PERM
     perm = Permission.objects.filter(content_type__app_label=app, codename=codename)
     users = (

@@ -147,8 +147,13 @@ TABLE: dict[Action, Rule] = {
     ),
     # 回复客户: the control side answers the customer.
     Action.REPLY: Rule({State.RESOLVED: State.REPLIED}, frozenset({_O, _D, _S})),
-    # 归档.
-    Action.CLOSE: Rule({State.REPLIED: State.CLOSED}, frozenset({_O, _D, _S, _SYS})),
+    # 归档: after the reply; by the system also straight after the resolution, when the
+    # customer said at the callback 回访 that they are satisfied.
+    Action.CLOSE: Rule(
+        {State.REPLIED: State.CLOSED, State.RESOLVED: State.CLOSED},
+        frozenset({_O, _D, _S, _SYS}),
+        who_from={State.RESOLVED: frozenset({_SYS})},
+    ),
     # 撤销: only before the work has started.
     Action.CANCEL: Rule(
         dict.fromkeys(WAITING_DISPATCH | {State.DISPATCHED}, State.CANCELLED), {_O, _S}

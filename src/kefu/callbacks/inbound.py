@@ -1,0 +1,148 @@
+"""Inbound SMS 上行短信: a customer's reply through the gateway, matched to their callback.
+
+The gateway signs each delivery: `X-Kefu-Signature: sha256=<hex HMAC-SHA256 of the raw
+body, keyed with KEFU_SMS_INBOUND_SECRET>`. Unsigned or badly signed → 401 and nothing is
+recorded; no secret configured → every delivery is refused the same way. A message id
+seen before is answered as before and counted once (gateways redeliver after timeouts).
+A reply nobody can read (`reply_meaning` is None) goes to the review queue; a reply from a
+number with no open callback is kept as unmatched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kefu.callbacks.models import CallbackTask, InboundSms, InboundStatus, TaskStatus
+from kefu.callbacks.outcomes import automatic_answer
+from kefu.callbacks.satisfaction import reply_meaning
+from kefu.callbacks.services import normalised_phone
+from kefu.core.errors import KefuError, ValidationFailed
+
+SIGNATURE_HEADER = "X-Kefu-Signature"
+TEXT_MAX = 1000
+BODY_MAX = 16 * 1024
+
+
+class BadSignature(KefuError):
+    code = "bad_signature"
+    status = 401
+    default_message = gettext_lazy("The request is not signed by the SMS gateway.")
+
+
+def signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_check(body: bytes, header: str | None) -> None:
+    secret = settings.KEFU_SMS_INBOUND_SECRET
+    if not secret or not header or not hmac.compare_digest(signature(body, secret), header.strip()):
+        raise BadSignature()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    phone: str
+    text: str
+    message_id: str
+    received_at: dt.datetime
+
+
+def _field(data: dict, name: str, errors: dict, *, max_length: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errors[name] = [_("This field is required.")]
+        return ""
+    if len(value) > max_length:
+        errors[name] = [_("At most %(n)d characters.") % {"n": max_length}]
+    return value
+
+
+def delivery_parse(body: bytes) -> Delivery:
+    """The gateway's JSON, checked field by field (400 naming the fields)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationFailed(_("The body is not JSON.")) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The body is not a JSON object."))
+    errors: dict[str, list[str]] = {}
+    phone = normalised_phone(_field(data, "from", errors, max_length=30))
+    if "from" not in errors and not phone:
+        errors["from"] = [_("Enter a phone number.")]
+    text = data.get("text")
+    if not isinstance(text, str):
+        errors["text"] = [_("This field is required.")]
+    elif len(text) > TEXT_MAX:
+        errors["text"] = [_("At most %(n)d characters.") % {"n": TEXT_MAX}]
+    message_id = _field(data, "message_id", errors, max_length=100)
+    raw_at = _field(data, "received_at", errors, max_length=40)
+    received_at = None
+    if raw_at:
+        try:
+            received_at = parse_datetime(raw_at)
+        except ValueError:
+            received_at = None
+        if received_at is None or received_at.tzinfo is None:
+            errors["received_at"] = [_("Enter an ISO 8601 time with its offset.")]
+    if errors:
+        raise ValidationFailed.for_fields(errors)
+    return Delivery(phone, text, message_id.strip(), received_at)
+
+
+def _task_for(phone: str) -> CallbackTask | None:
+    """The sender's open callback (the latest, if several), locked."""
+    return (
+        CallbackTask.objects.select_for_update(of=("self",))
+        .filter(phone=phone, status=TaskStatus.OPEN)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def sms_inbound(*, body: bytes, header: str | None) -> tuple[InboundSms, bool]:
+    """Record one delivery; returns the row and whether it was new (False: a repeat)."""
+    signature_check(body, header)
+    if len(body) > BODY_MAX:
+        raise ValidationFailed(_("The body is larger than %(n)d bytes.") % {"n": BODY_MAX})
+    delivery = delivery_parse(body)
+    known = InboundSms.objects.filter(message_id=delivery.message_id).first()
+    if known is not None:
+        return known, False
+    try:
+        with transaction.atomic():
+            return _record(delivery), True
+    except IntegrityError:  # the same message id delivered twice at once
+        return InboundSms.objects.get(message_id=delivery.message_id), False
+
+
+def _record(delivery: Delivery) -> InboundSms:
+    row = InboundSms(
+        message_id=delivery.message_id,
+        phone=delivery.phone,
+        text=delivery.text,
+        received_at=delivery.received_at,
+    )
+    task = _task_for(delivery.phone)
+    meaning = reply_meaning(delivery.text)
+    row.task = task
+    if task is None:
+        row.status = InboundStatus.UNMATCHED
+    elif meaning is None or task.follow_up:
+        # Unreadable, or more words after a dissatisfied answer: a person reads it.
+        row.status = InboundStatus.REVIEW
+    else:
+        row.status, row.level = InboundStatus.MATCHED, meaning.level
+    row.save()
+    if row.status == InboundStatus.MATCHED:
+        automatic_answer(task, meaning.level, meaning.comment, via="sms")
+    return row
