@@ -6,6 +6,7 @@ through pytest fixtures. Nothing here reads the database.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -203,6 +204,11 @@ USE_TZ = True
 # --- Static -------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Plotly's browser bundle, as the plotly package ships it: {% static "plotly/plotly.min.js" %}
+# (no CDN at run time).
+STATICFILES_DIRS = [
+    ("plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data")
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
