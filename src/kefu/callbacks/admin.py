@@ -55,7 +55,7 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(CallbackTask)
 class CallbackTaskAdmin(_ReadOnly):
-    list_display = ("pk", "unit", "status", "mode", "clock_state", "due_at", "deadline_at")
+    list_display = ("__str__", "unit", "status", "mode", "clock_state", "due_at", "deadline_at")
     list_filter = ("status", "mode", "clock_state")
     list_select_related = ("unit",)
     date_hierarchy = "created_at"
