@@ -115,9 +115,6 @@ def sms_inbound(*, body: bytes, header: str | None) -> tuple[InboundSms, bool]:
     if len(body) > BODY_MAX:
         raise ValidationFailed(_("The body is larger than %(n)d bytes.") % {"n": BODY_MAX})
     delivery = delivery_parse(body)
-    known = InboundSms.objects.filter(message_id=delivery.message_id).first()
-    if known is not None:
-        return known, False
     try:
         with transaction.atomic():
             return _record(delivery), True

@@ -11,6 +11,7 @@ reason; only then does the order go back.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -219,8 +220,11 @@ def _after_answers(items: list[CallbackItem], actor) -> None:
 
 def _archive(order: WorkOrder) -> None:
     """A satisfied callback archives (归档) the order it covers."""
-    order = WorkOrder.objects.get(pk=order.pk)
-    if order.status in ("resolved", "replied"):
+    if order.status not in ("resolved", "replied"):  # as read with the item
+        return
+    # The close locks the order and checks it again: one that moved on meanwhile
+    # (reopened) has nothing to archive.
+    with contextlib.suppress(actions.ActionInvalid):
         actions.work_order_close(
             actor=None, order=order, note=_("Customer satisfied at the callback: archived.")
         )
