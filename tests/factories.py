@@ -203,8 +203,10 @@ def callback_refused(order) -> None:
     """The order's open callback ends with the customer refusing it (拒绝回访), so that
     the order may be archived by hand."""
     from kefu.callbacks.models import CallbackTask
+    from kefu.callbacks.monitor import callbacks_monitor_pass
     from kefu.callbacks.outcomes import callback_record
 
+    callbacks_monitor_pass()  # the periodic task: the new callback into a call
     agent = make_staff(f"cb_{order.pk}_{next(_seq)}", order.area_unit, "callback_agent")
     task = CallbackTask.objects.get(items__order=order, items__status="open")
     callback_record(actor=agent, task=task, outcome="refused")

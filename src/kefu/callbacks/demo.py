@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 
 from kefu.callbacks.models import CallbackTask, DissatisfactionReason, Level, Mode, Outcome
+from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.callbacks.outcomes import Answer, callback_answer, callback_record
 from kefu.workorders import actions
 from kefu.workorders.models import WorkOrder
@@ -52,6 +53,7 @@ class DemoCallbacks:
     def live(self, rng, order: WorkOrder, owner, clock: Callable[[], datetime]) -> Iterator:
         """The callback of `order` (just replied to), then its archiving."""
         yield clock() + timedelta(hours=rng.uniform(0.3, 5))
+        callbacks_monitor_pass(now=clock())  # its minute has long passed: into a call
         task = CallbackTask.objects.filter(items__order=order, status="open").first()
         if task is None:  # sampled out, or answered with another order of the customer
             order.refresh_from_db()

@@ -280,8 +280,15 @@ class CallbackItem(models.Model):
     the order does not rewrite last month's figures.
     """
 
+    # NULL until the callback monitor puts the item into a call: a new task, or the
+    # customer's open one (see kefu.callbacks.services.callbacks_assign).
     task = models.ForeignKey(
-        CallbackTask, verbose_name=_("callback"), on_delete=models.CASCADE, related_name="items"
+        CallbackTask,
+        verbose_name=_("callback"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="items",
     )
     order = models.ForeignKey(
         WorkOrder,
@@ -367,6 +374,12 @@ class CallbackItem(models.Model):
         indexes = [
             # The statistics: one period, one area subtree.
             models.Index(fields=["due_on", "area_unit"], name="cb_item_period_area"),
+            # The monitor's next batch of items to put into calls.
+            models.Index(
+                fields=["id"],
+                condition=Q(task__isnull=True, status="open"),
+                name="cb_item_unassigned",
+            ),
         ]
         constraints = [
             # An order has one live callback (a reopened and re-resolved one gets another).

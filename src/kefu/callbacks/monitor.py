@@ -1,5 +1,6 @@
-"""The callback monitor: the no-reply switch to a person, the same-day warning, the
-breach of the limit and one escalation step — each due step once, like the SLA monitor.
+"""The callback monitor: new callbacks into calls and their SMS, the no-reply switch to a
+person, the same-day warning, the breach of the limit and one escalation step — each due step once,
+like the SLA monitor.
 
 A task's `next_check_at` is the earliest of its pending steps; the monitor reads only
 tasks whose time has come (a partial index leaves the rest out), locks them (SKIP LOCKED:
@@ -48,6 +49,8 @@ def next_check_at(task: CallbackTask, config: CallbackSettings, cal: BusinessCal
     """The earliest step still pending on `task`, or None."""
     if task.status != TaskStatus.OPEN:
         return None
+    if task.mode == Mode.SMS and task.sms_sent_at is None and not task.follow_up:
+        return task.created_at  # the SMS is to go out
     pending = [sms_switch_at(task, config, cal)]
     if task.clock_state == ClockState.RUNNING:
         pending.append(task.due_at)
@@ -84,6 +87,12 @@ def _tell(template: str, task: CallbackTask, users: list, step: str) -> None:
 
 def _steps(task: CallbackTask, now, config, cal) -> None:
     """Every step of `task` due by `now`, in order."""
+    if task.mode == Mode.SMS and task.sms_sent_at is None and not task.follow_up:
+        from kefu.callbacks.services import sms_send
+
+        first = next((item.order for item in task.items.all() if item.order_id), None)
+        if first is not None:
+            sms_send(task, first, now)
     switch = sms_switch_at(task, config, cal)
     if switch is not None and now >= switch:
         task.mode, task.next_attempt_at = Mode.MANUAL, now
@@ -112,16 +121,20 @@ def _steps(task: CallbackTask, now, config, cal) -> None:
 
 def callbacks_monitor_pass(*, now: dt.datetime | None = None) -> int:
     """Do every callback step due by `now`; returns the tasks looked at."""
-    from kefu.callbacks.services import calendar
+    from kefu.callbacks.services import calendar, callbacks_assign
 
     now = now or timezone.now()
     config, cal, done = CallbackSettings.current(), calendar(), 0
+    while True:  # first the new callbacks into calls
+        with transaction.atomic():
+            if callbacks_assign(now=now) < 500:
+                break
     while True:
         with transaction.atomic():
             tasks = list(
                 CallbackTask.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("unit", "assigned_to")
-                .prefetch_related("items__order")
+                .select_related("unit", "assigned_to", "customer")
+                .prefetch_related("items__order__order_type")
                 .filter(next_check_at__lte=now, status=TaskStatus.OPEN)
                 .order_by("next_check_at", "pk")[:BATCH]
             )

@@ -34,7 +34,7 @@ from kefu.callbacks.timing import after_business_minutes, callback_due
 from kefu.core.refcache import ProcessCached
 from kefu.notify.customer import customer_context
 from kefu.notify.services import notify
-from kefu.org.models import OrgUnit, StaffProfile
+from kefu.org.models import OrgUnit
 from kefu.workorders.models import WorkOrder, WorkOrderEvent
 from kefu.workorders.transitions import Action
 
@@ -86,10 +86,11 @@ def normalised_phone(phone: str) -> str:
 
 
 def _outsourced(order: WorkOrder) -> bool:
-    return (
-        order.handler_id is not None
-        and StaffProfile.objects.filter(user_id=order.handler_id, vendor__isnull=False).exists()
-    )
+    """Whether the order's handler works for an outsourcing vendor (外包)."""
+    if order.handler_id is None:
+        return False
+    staff = getattr(order.handler, "staff", None)
+    return staff is not None and staff.vendor_id is not None
 
 
 def callback_unit(order: WorkOrder, policy: CallbackPolicy | None) -> OrgUnit:
@@ -103,60 +104,34 @@ def callback_unit(order: WorkOrder, policy: CallbackPolicy | None) -> OrgUnit:
     return order.handling_unit or order.accepting_unit
 
 
-def _customer_phone(order: WorkOrder) -> str:
-    phone = order.caller_phone or (order.customer.phone if order.customer_id else "")
-    return normalised_phone(phone)
+def is_mobile(phone: str) -> bool:
+    return re.fullmatch(r"1\d{10}", phone or "") is not None
 
 
-def mode_for(order: WorkOrder, phone: str, config: CallbackSettings) -> tuple[str, str]:
-    """Automatic first; a person for important customers and where no SMS can go."""
-    tier = order.customer_tier or (order.customer.effective_tier if order.customer_id else "")
+def mode_for(tier: str, config: CallbackSettings) -> tuple[str, str]:
+    """Automatic first; a person for important customers (the SMS step sends a task whose
+    customer has no mobile number to a person too)."""
     if tier and tier in (config.manual_tiers or []):
         return Mode.MANUAL, _("Important customer: called by a person.")
-    if not re.fullmatch(r"1\d{10}", phone):
-        return Mode.MANUAL, _("No mobile number for an SMS.")
     return Mode.SMS, ""
 
 
-def _open_task_for(order: WorkOrder, phone: str, since: dt.datetime) -> CallbackTask | None:
-    """The customer's open callback created since `since` (locked), to merge into."""
-    tasks = CallbackTask.objects.select_for_update().filter(
-        status=TaskStatus.OPEN, created_at__gte=since
-    )
-    if order.customer_id:
-        tasks = tasks.filter(customer_id=order.customer_id)
-    elif phone:
-        tasks = tasks.filter(customer__isnull=True, phone=phone)
-    else:
-        return None
-    return tasks.order_by("created_at", "pk").first()
-
-
 def callback_create(order: WorkOrder) -> CallbackItem | None:
-    """The callback of a just-resolved order: added to the customer's open callback of the
-    last few days (one call covers all their orders), else a new task, whose SMS goes out
-    now. None when the order's type is not called back or it fell outside the sample."""
-    share, policy = share_for(order)
+    """The callback of a just-resolved order: one row, due the same business day, at the
+    latest `limit_days` business days after the resolution. None when the order's type is
+    not called back or the order fell outside the sample.
+
+    One INSERT on the resolve. The callback monitor's next pass (within the minute) puts
+    the item into a call — the customer's open one of the last few days, or a new task —
+    and sends the SMS: in batches, so a mass resolve after an outage does not write a
+    thousand tasks and messages inside its own transaction, and the archive guard holds
+    from the resolve on."""
+    share, _policy = share_for(order)
     if not sampled(order, share):
         return None
-    config = CallbackSettings.current()
-    now = timezone.now()
-    cal = calendar()
-    due = callback_due(cal, order.resolved_at or now, config.limit_days)
-    phone = _customer_phone(order)
-    task = _open_task_for(order, phone, now - dt.timedelta(days=config.merge_days))
-    if task is None:
-        task = _task_new(order, phone, policy, config, due, now)
-    elif due.target < task.due_at or due.deadline < task.deadline_at:
-        task.due_at, task.deadline_at = (
-            min(task.due_at, due.target),
-            min(task.deadline_at, due.deadline),
-        )
-        task.next_check_at = next_check(task, config)
-        task.version += 1
-        task.save(update_fields=["due_at", "deadline_at", "next_check_at", "version"])
+    config, cal = CallbackSettings.current(), calendar()
+    due = callback_due(cal, order.resolved_at or timezone.now(), config.limit_days)
     return CallbackItem.objects.create(
-        task=task,
         order=order,
         due_on=due.target.astimezone(cal.tz).date(),
         deadline_at=due.deadline,
@@ -169,11 +144,77 @@ def callback_create(order: WorkOrder) -> CallbackItem | None:
     )
 
 
-def _task_new(order, phone, policy, config, due, now) -> CallbackTask:
-    mode, reason = mode_for(order, phone, config)
+def _merge_key(order: WorkOrder) -> tuple | None:
+    """Whose callbacks merge: the customer's, else the caller's number's."""
+    if order.customer_id:
+        return ("customer", order.customer_id)
+    phone = normalised_phone(order.caller_phone)
+    return ("phone", phone) if phone else None
+
+
+def _open_task_for(key: tuple | None, since: dt.datetime) -> CallbackTask | None:
+    """The open callback of `key` created since `since` (locked), to merge into."""
+    if key is None:
+        return None
+    tasks = CallbackTask.objects.select_for_update().filter(
+        status=TaskStatus.OPEN, created_at__gte=since
+    )
+    if key[0] == "customer":
+        tasks = tasks.filter(customer_id=key[1])
+    else:
+        tasks = tasks.filter(customer__isnull=True, phone=key[1])
+    return tasks.order_by("created_at", "pk").first()
+
+
+def callbacks_assign(*, now: dt.datetime, limit: int = 500) -> int:
+    """Put the callback items no call covers yet into calls (in the caller's
+    transaction): one customer's items within the merge window into one task, whichever
+    departments resolved the orders (001:472-478: no redundant callbacks). Returns how
+    many items were placed."""
+    items = list(
+        CallbackItem.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(task__isnull=True, status=TaskStatus.OPEN)
+        .select_related("order__handler__staff", "order__dispatching_unit", "order__area_unit")
+        .select_related("order__handling_unit", "order__accepting_unit")
+        .order_by("pk")[:limit]
+    )
+    config = CallbackSettings.current()
+    since = now - dt.timedelta(days=config.merge_days)
+    made: dict[tuple, CallbackTask] = {}
+    for item in items:
+        key = _merge_key(item.order)
+        task = made.get(key) if key else None
+        task = task or _open_task_for(key, since)
+        if task is None:
+            task = _task_new(item, config, now)
+        else:
+            _task_due(task, item, config)
+        if key:
+            made[key] = task
+        item.task = task
+        item.save(update_fields=["task"])
+    return len(items)
+
+
+def _task_due(task: CallbackTask, item: CallbackItem, config: CallbackSettings) -> None:
+    """A merged call is due when its earliest order is."""
+    due = callback_due(calendar(), item.order.resolved_at, config.limit_days)
+    if due.target < task.due_at or due.deadline < task.deadline_at:
+        task.due_at = min(task.due_at, due.target)
+        task.deadline_at = min(task.deadline_at, due.deadline)
+        task.next_check_at = next_check(task, config)
+        task.version += 1
+        task.save(update_fields=["due_at", "deadline_at", "next_check_at", "version"])
+
+
+def _task_new(item: CallbackItem, config: CallbackSettings, now) -> CallbackTask:
+    order = item.order
+    _share, policy = share_for(order)
+    due = callback_due(calendar(), order.resolved_at or now, config.limit_days)
+    mode, reason = mode_for(order.customer_tier, config)
     task = CallbackTask(
         customer_id=order.customer_id,
-        phone=phone,
+        phone=normalised_phone(order.caller_phone),
         contact_name=order.contact_name,
         unit=callback_unit(order, policy),
         mode=mode,
@@ -183,12 +224,8 @@ def _task_new(order, phone, policy, config, due, now) -> CallbackTask:
         deadline_at=due.deadline,
         next_attempt_at=now if mode == Mode.MANUAL else None,
     )
-    if mode == Mode.SMS:
-        task.sms_sent_at = now
     task.next_check_at = next_check(task, config)
     task.save()
-    if mode == Mode.SMS:
-        sms_send(task, order)
     return task
 
 
@@ -208,8 +245,20 @@ def answer_link(task: CallbackTask) -> str:
     return base + reverse("callbacks:answer", args=[token])
 
 
-def sms_send(task: CallbackTask, order: WorkOrder) -> None:
-    """The callback SMS: the reply codes and the signed link (template callback_sms)."""
+def customer_phone(task: CallbackTask) -> str:
+    """The number the callback SMS goes to: the caller's, else the customer's."""
+    if not task.phone and task.customer_id:
+        task.phone = normalised_phone(task.customer.phone)
+    return task.phone
+
+
+def sms_send(task: CallbackTask, order: WorkOrder, now: dt.datetime) -> bool:
+    """The callback SMS: the reply codes and the signed link (template callback_sms). A
+    task without a mobile number goes to a person instead; returns whether it was sent."""
+    if not is_mobile(customer_phone(task)):
+        task.mode, task.next_attempt_at = Mode.MANUAL, now
+        task.mode_reason = _("No mobile number for an SMS.")
+        return False
     context = customer_context(
         order={"number": order.number, "title": order.title, "type_name": order.order_type.name},
         link=answer_link(task),
@@ -222,9 +271,9 @@ def sms_send(task: CallbackTask, order: WorkOrder) -> None:
         payload={"callback": task.pk},
         dedupe_key=f"callback-sms:{task.pk}",
     )
-    CallbackAttempt.objects.create(
-        task=task, at=task.sms_sent_at, mode=Mode.SMS, outcome=Outcome.SMS_SENT
-    )
+    task.sms_sent_at = now
+    CallbackAttempt.objects.create(task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_SENT)
+    return True
 
 
 def callbacks_withdraw(order: WorkOrder) -> int:
@@ -238,7 +287,7 @@ def callbacks_withdraw(order: WorkOrder) -> int:
     if not items:
         return 0
     CallbackItem.objects.filter(pk__in=[pk for pk, _ in items]).update(status=TaskStatus.CANCELLED)
-    tasks = {task_id for _, task_id in items}
+    tasks = {task_id for _, task_id in items if task_id is not None}
     emptied = CallbackTask.objects.filter(pk__in=tasks, status=TaskStatus.OPEN).exclude(
         items__status=TaskStatus.OPEN
     )

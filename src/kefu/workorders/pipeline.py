@@ -27,10 +27,10 @@ After every action (work_order_act and the typed transition services):
 2. Complaint intelligence: nothing after intake.
 3. Outage link: nothing after intake (linking is an action of its own).
 4. Notifications.
-5. Callbacks 回访 — a resolved order of a type that is called back gets its callback
-   (a new task, or one more order on the customer's open task), whose SMS goes out on
-   commit; a reopened or cancelled order's open callback is withdrawn
-   (`kefu.callbacks.services`).
+5. Callbacks 回访 — a resolved order of a type that is called back gets its callback,
+   due the same business day (one row; the callback monitor puts it into a call with the
+   customer's other callbacks and sends the SMS within the minute); a reopened or
+   cancelled order's open callback is withdrawn (`kefu.callbacks.services`).
 
 Each function returns the timeline events its steps wrote besides the action's own (a
 time limit counted on a provisional calendar explains itself there), so that a create
