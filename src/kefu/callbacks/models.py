@@ -170,6 +170,35 @@ class TaskKind(models.TextChoices):
     HANDOVER = "handover", _("New account manager")  # 顾问离职回访
 
 
+class CallbackPlan(models.Model):
+    """A callback plan without an order (回访计划): thank-you calls to loyal customers, the
+    residence callback three months after a move-in, the customers of a leaving account
+    manager. Its tasks go to the callback desk like any other."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=TaskKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("callback unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    script = models.TextField(_("script outline"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("callback plan")
+        verbose_name_plural = _("callback plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CallbackTask(models.Model):
     """One call to one customer (回访任务), with its own time limit.
 
@@ -181,6 +210,14 @@ class CallbackTask(models.Model):
 
     kind = models.CharField(
         _("kind"), max_length=12, choices=TaskKind.choices, default=TaskKind.ORDER
+    )
+    plan = models.ForeignKey(
+        CallbackPlan,
+        verbose_name=_("callback plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
     )
     customer = models.ForeignKey(
         "customers.Customer",
