@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from kefu.calendars.api import CalendarViewSet
-from kefu.callbacks.api import SmsInboundView
+from kefu.callbacks.api import IvrResultView, SmsInboundView
 from kefu.complaints.api import ComplaintAlertViewSet
 from kefu.core.api import format_suffix_refused
 from kefu.customers.api import AccessLogViewSet, CustomerViewSet
@@ -53,6 +53,7 @@ urlpatterns = [
         name="complaint-settings",
     ),
     path("sms/inbound", SmsInboundView.as_view(), name="sms-inbound"),
+    path("ivr/results", IvrResultView.as_view(), name="ivr-results"),
     *router.urls,
     re_path(r"^.*\.(?:json|api|html|xml|yaml|csv|txt)/?$", format_suffix_refused),
 ]

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kefu.callbacks import inbound
+from kefu.callbacks import inbound, ivr
 from kefu.core.api import error_responses
 
 
@@ -69,5 +69,45 @@ class SmsInboundView(APIView):
         )
         return Response(
             {"id": row.pk, "status": row.status, "duplicate": not new},
+            status=201 if new else 200,
+        )
+
+
+class IvrResultSerializer(serializers.Serializer):
+    callback = serializers.IntegerField(help_text="The callback id Kefu sent.")
+    call_id = serializers.CharField(
+        max_length=100, help_text="The gateway's id; repeats count once."
+    )
+    outcome = serializers.ChoiceField(
+        choices=["answered", "no_answer", "busy", "wrong_number", "refused"]
+    )
+    digit = serializers.CharField(required=False, allow_blank=True, help_text="1, 2 or 3")
+    at = serializers.DateTimeField(help_text="ISO 8601 with offset.")
+
+
+class IvrResultView(APIView):
+    """语音回访结果: the voice gateway's result of one automatic call, signed with the secret of
+    its webhook endpoint."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        tags=["sms"],
+        summary="Automatic voice callback result from the IVR gateway (signed)",
+        request=IvrResultSerializer,
+        responses={
+            200: InboundResultSerializer,
+            201: InboundResultSerializer,
+            **error_responses(400, 401),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        attempt, new = ivr.ivr_result(
+            body=request.body, header=request.headers.get(inbound.SIGNATURE_HEADER)
+        )
+        return Response(
+            {"id": attempt.pk, "status": attempt.outcome, "duplicate": not new},
             status=201 if new else 200,
         )

@@ -11,7 +11,6 @@ number with no open callback is kept as unmatched.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from kefu.callbacks.outcomes import automatic_answer
 from kefu.callbacks.satisfaction import reply_meaning
 from kefu.callbacks.services import normalised_phone
 from kefu.core.errors import KefuError, ValidationFailed
+from kefu.notify.backends import webhook_signature
 
 SIGNATURE_HEADER = "X-Kefu-Signature"
 TEXT_MAX = 1000
@@ -40,7 +40,7 @@ class BadSignature(KefuError):
 
 
 def signature(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_signature(secret, body)  # the same scheme as our outgoing webhooks
 
 
 def signature_check(body: bytes, header: str | None) -> None:

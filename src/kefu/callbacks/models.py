@@ -58,6 +58,16 @@ class CallbackSettings(models.Model):
         blank=True,
         help_text=_('Important and high-value customers, e.g. ["diamond", "gold", "1A"].'),
     )
+    automatic = models.CharField(
+        _("automatic callback by"),
+        max_length=8,
+        choices=[("sms", _("SMS")), ("ivr", _("Automatic voice"))],
+        default="sms",
+        help_text=_(
+            "Automatic voice needs an active webhook endpoint subscribed to the event "
+            "callback.ivr_call (the voice gateway); without one, SMS is used."
+        ),
+    )
     dissatisfied_action = models.CharField(
         _("after a dissatisfied answer"),
         max_length=16,
@@ -431,6 +441,7 @@ class CallbackItem(models.Model):
 
 class Outcome(models.TextChoices):
     SMS_SENT = "sms_sent", _("SMS sent")  # 短信已发
+    CALL_PLACED = "ivr_called", _("Automatic call placed")  # 已发起语音回访
     ANSWERED = "answered", _("Answered")  # 接通
     NO_ANSWER = "no_answer", _("No answer")  # 无人接听
     BUSY = "busy", _("Busy")  # 占线
@@ -458,6 +469,8 @@ class CallbackAttempt(models.Model):
         related_name="+",
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # The automatic voice gateway's id of the call: a result delivered twice counts once.
+    call_id = models.CharField(_("call id"), max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["task_id", "at", "id"]

@@ -30,13 +30,14 @@ from kefu.callbacks.timing import after_business_minutes
 from kefu.notify.services import notify
 from kefu.workorders.routing import supervisors_above
 
+AUTOMATIC = (Mode.SMS, Mode.IVR)
 ESCALATE_AFTER_MINUTES = 60  # business minutes after the breach: the unit above is told
 BATCH = 200
 
 
 def sms_switch_at(task: CallbackTask, config: CallbackSettings, cal: BusinessCalendar):
     """When an unanswered callback SMS goes to a person."""
-    if task.mode != Mode.SMS or task.follow_up or task.sms_sent_at is None:
+    if task.mode not in AUTOMATIC or task.follow_up or task.sms_sent_at is None:
         return None
     return after_business_minutes(cal, task.sms_sent_at, config.no_reply_hours * 60)
 
@@ -49,8 +50,8 @@ def next_check_at(task: CallbackTask, config: CallbackSettings, cal: BusinessCal
     """The earliest step still pending on `task`, or None."""
     if task.status != TaskStatus.OPEN:
         return None
-    if task.mode == Mode.SMS and task.sms_sent_at is None and not task.follow_up:
-        return task.created_at  # the SMS is to go out
+    if task.mode in AUTOMATIC and task.sms_sent_at is None and not task.follow_up:
+        return task.created_at  # the SMS (or the automatic call) is to go out
     pending = [sms_switch_at(task, config, cal)]
     if task.clock_state == ClockState.RUNNING:
         pending.append(task.due_at)
@@ -87,19 +88,24 @@ def _tell(template: str, task: CallbackTask, users: list, step: str) -> None:
 
 def _steps(task: CallbackTask, now, config, cal) -> None:
     """Every step of `task` due by `now`, in order."""
-    if task.mode == Mode.SMS and task.sms_sent_at is None and not task.follow_up:
-        from kefu.callbacks.services import sms_send
+    if task.mode in AUTOMATIC and task.sms_sent_at is None and not task.follow_up:
+        from kefu.callbacks.services import automatic_send
 
         first = next((item.order for item in task.items.all() if item.order_id), None)
         if first is not None:
-            sms_send(task, first, now)
+            automatic_send(task, first, now)
     switch = sms_switch_at(task, config, cal)
     if switch is not None and now >= switch:
+        was = task.mode
         task.mode, task.next_attempt_at = Mode.MANUAL, now
-        task.mode_reason = _("No SMS reply within %(n)d business hours: called by a person.") % {
-            "n": config.no_reply_hours
-        }
-        CallbackAttempt.objects.create(task=task, at=now, mode=Mode.SMS, outcome=Outcome.NO_REPLY)
+        hours = {"n": config.no_reply_hours}
+        task.mode_reason = (
+            _("No SMS reply within %(n)d business hours: called by a person.") % hours
+            if was == Mode.SMS
+            else _("No voice callback result within %(n)d business hours: called by a person.")
+            % hours
+        )
+        CallbackAttempt.objects.create(task=task, at=now, mode=was, outcome=Outcome.NO_REPLY)
     if task.clock_state == ClockState.RUNNING and now >= task.due_at:
         task.clock_state = ClockState.WARNING
         _tell("callback_warning", task, [task.assigned_to] if task.assigned_to else [], "warn")

@@ -161,7 +161,7 @@ def callback_record(
         from kefu.callbacks.services import retry_at
 
         task.next_attempt_at = retry_at(now, config)
-        _save(task)
+        task_save(task)
     return task
 
 
@@ -175,7 +175,7 @@ def _answer_item(item: CallbackItem, answer: Answer, at) -> None:
     item.save(update_fields=["level", "reason", "comment", "answered_at", "on_time"])
 
 
-def _save(task: CallbackTask) -> None:
+def task_save(task: CallbackTask) -> None:
     from kefu.callbacks.services import next_check
 
     task.next_check_at = next_check(task, CallbackSettings.current())
@@ -191,7 +191,7 @@ def _end(task: CallbackTask, items, now, actor, status: str) -> None:
     else:
         task.clock_state = ClockState.LATE
     CallbackItem.objects.filter(pk__in=[i.pk for i in items]).update(status=status)
-    _save(task)
+    task_save(task)
 
 
 def _finish(task: CallbackTask, items, now, actor) -> None:
@@ -300,15 +300,16 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
     items = _open_items(task)
     for item in items:
         _answer_item(item, Answer(level=level, comment=comment), now)
-    CallbackAttempt.objects.create(
-        task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_REPLY, note=f"{via}: {level}"
-    )
+    if via != "ivr":  # the voice gateway's result is its attempt already
+        CallbackAttempt.objects.create(
+            task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_REPLY, note=f"{via}: {level}"
+        )
     if level != Level.DISSATISFIED:
         _finish(task, items, now, None)
         return
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
-    _save(task)
+    task_save(task)
 
 
 @transaction.atomic

@@ -108,11 +108,14 @@ def is_mobile(phone: str) -> bool:
     return re.fullmatch(r"1\d{10}", phone or "") is not None
 
 
-def mode_for(tier: str, config: CallbackSettings) -> tuple[str, str]:
-    """Automatic first; a person for important customers (the SMS step sends a task whose
-    customer has no mobile number to a person too)."""
+def mode_for(tier: str, config: CallbackSettings, *, voice: bool) -> tuple[str, str]:
+    """Automatic first — SMS, or automatic voice where configured and a gateway (`voice`)
+    exists; a person for important customers (and, at the sending step, for a customer
+    the automatic channel cannot reach)."""
     if tier and tier in (config.manual_tiers or []):
         return Mode.MANUAL, _("Important customer: called by a person.")
+    if config.automatic == Mode.IVR and voice:
+        return Mode.IVR, ""
     return Mode.SMS, ""
 
 
@@ -178,7 +181,12 @@ def callbacks_assign(*, now: dt.datetime, limit: int = 500) -> int:
         .select_related("order__handling_unit", "order__accepting_unit")
         .order_by("pk")[:limit]
     )
+    if not items:
+        return 0
+    from kefu.callbacks.ivr import ivr_gateway
+
     config = CallbackSettings.current()
+    voice = config.automatic == Mode.IVR and ivr_gateway() is not None
     since = now - dt.timedelta(days=config.merge_days)
     made: dict[tuple, CallbackTask] = {}
     for item in items:
@@ -186,7 +194,7 @@ def callbacks_assign(*, now: dt.datetime, limit: int = 500) -> int:
         task = made.get(key) if key else None
         task = task or _open_task_for(key, since)
         if task is None:
-            task = _task_new(item, config, now)
+            task = _task_new(item, config, now, voice=voice)
         else:
             _task_due(task, item, config)
         if key:
@@ -207,11 +215,11 @@ def _task_due(task: CallbackTask, item: CallbackItem, config: CallbackSettings) 
         task.save(update_fields=["due_at", "deadline_at", "next_check_at", "version"])
 
 
-def _task_new(item: CallbackItem, config: CallbackSettings, now) -> CallbackTask:
+def _task_new(item: CallbackItem, config: CallbackSettings, now, *, voice: bool) -> CallbackTask:
     order = item.order
     _share, policy = share_for(order)
     due = callback_due(calendar(), order.resolved_at or now, config.limit_days)
-    mode, reason = mode_for(order.customer_tier, config)
+    mode, reason = mode_for(order.customer_tier, config, voice=voice)
     task = CallbackTask(
         customer_id=order.customer_id,
         phone=normalised_phone(order.caller_phone),
@@ -250,6 +258,20 @@ def customer_phone(task: CallbackTask) -> str:
     if not task.phone and task.customer_id:
         task.phone = normalised_phone(task.customer.phone)
     return task.phone
+
+
+def automatic_send(task: CallbackTask, order: WorkOrder, now: dt.datetime) -> None:
+    """The automatic attempt of a new callback: the SMS, or the voice gateway's call. A
+    customer it cannot reach (no mobile for an SMS, no number at all) goes to a person."""
+    if task.mode == Mode.IVR and customer_phone(task):
+        from kefu.callbacks.ivr import ivr_call
+
+        ivr_call(task, now)
+    elif task.mode == Mode.IVR:
+        task.mode, task.next_attempt_at = Mode.MANUAL, now
+        task.mode_reason = _("No phone number for an automatic callback.")
+    else:
+        sms_send(task, order, now)
 
 
 def sms_send(task: CallbackTask, order: WorkOrder, now: dt.datetime) -> bool:
