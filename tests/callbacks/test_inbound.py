@@ -194,3 +194,21 @@ def test_any_reply_text_is_recorded_or_left_for_review_and_never_raises(
         assert row.status == "review"
     else:  # review: a dissatisfied answer's follow-up is already with a person
         assert row.status == ("review" if with_a_person else "matched")
+
+
+def test_the_reply_codes_are_configurable_and_the_sms_says_them(client, resolver, customer_a):
+    CallbackSettings.objects.create(
+        reply_codes={"5": "very_satisfied", "4": "satisfied", "1": "dissatisfied"}, manual_tiers=[]
+    )
+    resolver.resolved(customer=customer_a)
+    assert "1 不满意，4 满意，5 非常满意" in Message.objects.get(template="callback_sms").body
+    assert signed_post(client, _sms("5")).json()["status"] == "matched"
+    assert CallbackTask.objects.get().items.get().level == Level.VERY_SATISFIED
+
+
+def test_reply_codes_must_give_each_answer_a_digit(db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as bad:
+        CallbackSettings(reply_codes={"1": "satisfied", "2": "satisfied"}).clean()
+    assert "reply_codes" in bad.value.message_dict

@@ -21,7 +21,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kefu.callbacks.models import CallbackTask, InboundSms, InboundStatus, TaskStatus
+from kefu.callbacks.models import (
+    CallbackSettings,
+    CallbackTask,
+    InboundSms,
+    InboundStatus,
+    TaskStatus,
+)
 from kefu.callbacks.outcomes import automatic_answer
 from kefu.callbacks.satisfaction import reply_meaning
 from kefu.callbacks.services import normalised_phone
@@ -130,7 +136,7 @@ def _record(delivery: Delivery) -> InboundSms:
         received_at=delivery.received_at,
     )
     task = _task_for(delivery.phone)
-    meaning = reply_meaning(delivery.text)
+    meaning = reply_meaning(delivery.text, CallbackSettings.current().codes())
     row.task = task
     if task is None:
         row.status = InboundStatus.UNMATCHED

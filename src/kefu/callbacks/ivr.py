@@ -29,9 +29,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kefu.callbacks.inbound import BadSignature
-from kefu.callbacks.models import CallbackAttempt, CallbackTask, Mode, Outcome, TaskStatus
+from kefu.callbacks.models import (
+    CallbackAttempt,
+    CallbackSettings,
+    CallbackTask,
+    Level,
+    Mode,
+    Outcome,
+    TaskStatus,
+)
 from kefu.callbacks.outcomes import CALL_OUTCOMES, automatic_answer, task_save
-from kefu.callbacks.satisfaction import REPLY_CODES
 from kefu.core.errors import ValidationFailed
 from kefu.notify.backends import webhook_signature
 from kefu.notify.models import WebhookEndpoint
@@ -39,10 +46,7 @@ from kefu.notify.services import notify_webhooks
 
 IVR_EVENT = "callback.ivr_call"
 BODY_MAX = 16 * 1024
-PROMPT = (
-    "您好，这里是{org}客服回访。您的工单已处理完毕，请对本次服务进行评价："
-    "非常满意请按1，满意请按2，不满意请按3。"
-)
+PROMPT = "您好，这里是{org}客服回访。您的工单已处理完毕，请对本次服务进行评价：{codes}。"
 
 
 def ivr_gateway() -> WebhookEndpoint | None:
@@ -53,17 +57,23 @@ def ivr_gateway() -> WebhookEndpoint | None:
     return None
 
 
+def _spoken(codes: dict[str, str]) -> str:
+    labels = dict(Level.choices)
+    return "，".join(f"{labels[level]}请按{d}" for d, level in sorted(codes.items()))
+
+
 def ivr_call(task: CallbackTask, now: dt.datetime) -> None:
     """Ask the gateway to call (in the monitor's transaction; delivered after commit)."""
     from kefu.notify.customer import org_name
 
+    codes = CallbackSettings.current().codes()
     notify_webhooks(
         event=IVR_EVENT,
         payload={
             "callback": task.pk,
             "phone": task.phone,
-            "prompt": PROMPT.format(org=org_name()),
-            "reply_codes": {digit: str(level) for digit, level in REPLY_CODES.items()},
+            "prompt": PROMPT.format(org=org_name(), codes=_spoken(codes)),
+            "reply_codes": codes,
             "results_url": settings.KEFU_PUBLIC_URL.rstrip("/") + reverse("ivr-results"),
         },
         dedupe_key=f"callback-ivr:{task.pk}",
@@ -127,7 +137,7 @@ def _record(data: dict) -> CallbackAttempt:
     )
     if task.status != TaskStatus.OPEN or task.mode != Mode.IVR:
         return attempt  # answered meanwhile by another way: kept for the record
-    level = REPLY_CODES.get(data["digit"].strip())
+    level = CallbackSettings.current().codes().get(data["digit"].strip())
     if data["outcome"] == Outcome.ANSWERED and level is not None:
         automatic_answer(task, level, "", via="ivr")
         return attempt

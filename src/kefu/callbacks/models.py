@@ -11,6 +11,7 @@ million callbacks is aggregated from one table.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +69,15 @@ class CallbackSettings(models.Model):
             "callback.ivr_call (the voice gateway); without one, SMS is used."
         ),
     )
+    reply_codes = models.JSONField(
+        _("SMS reply codes"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'The digit for each answer, as the callback SMS offers it, e.g. {"1": '
+            '"very_satisfied", "2": "satisfied", "3": "dissatisfied"}; empty: these.'
+        ),
+    )
     dissatisfied_action = models.CharField(
         _("after a dissatisfied answer"),
         max_length=16,
@@ -86,6 +96,31 @@ class CallbackSettings(models.Model):
     def current(cls) -> CallbackSettings:
         """The saved row, or the defaults (per process: every resolve reads it)."""
         return _current_settings()
+
+    def codes(self) -> dict[str, str]:
+        """Digit → level of an SMS reply."""
+        return dict(self.reply_codes) or {
+            "1": "very_satisfied",
+            "2": "satisfied",
+            "3": "dissatisfied",
+        }
+
+    def codes_text(self) -> str:
+        """What the outgoing texts say: "1 非常满意，2 满意，3 不满意"."""
+        labels = dict(Level.choices)
+        return "，".join(f"{d} {labels[level]}" for d, level in sorted(self.codes().items()))
+
+    def clean(self) -> None:
+        codes = self.reply_codes or {}
+        ok = (
+            isinstance(codes, dict)
+            and all(isinstance(d, str) and len(d) == 1 and d.isdigit() for d in codes)
+            and sorted(codes.values()) == sorted(Level.values)
+        )
+        if codes and not ok:
+            raise ValidationError(
+                {"reply_codes": _("Give each of the three answers one digit of its own.")}
+            )
 
 
 DEFAULT_MANUAL_TIERS = ["diamond", "gold", "1A", "2A"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -61,19 +62,20 @@ def _comment(rest: str) -> str:
     return rest.strip(_EDGE)[:COMMENT_MAX]
 
 
-def reply_meaning(text: str | None) -> Reply | None:
-    """The level a reply gives, with its comment; None when it gives none clearly."""
+def reply_meaning(text: str | None, codes: Mapping[str, Level] = REPLY_CODES) -> Reply | None:
+    """The level a reply gives, with its comment; None when it gives none clearly.
+    `codes`: the digits the outgoing SMS offers (configurable; 1/2/3 by default)."""
     if not text:
         return None
     body = _normalised(str(text)).strip(_EDGE)
     if not body:
         return None
     head = body[0]
-    if head in REPLY_CODES:
+    if head in codes:
         rest = body[1:]
         if rest[:1].isdigit():  # "12", "31": not one of the three answers
             return None
-        return Reply(REPLY_CODES[head], _comment(rest))
+        return Reply(Level(codes[head]), _comment(rest))
     squeezed = re.sub(r"\s+", "", body)
     for word, level in REPLY_WORDS:
         if squeezed.startswith(word):

@@ -284,6 +284,7 @@ def sms_send(task: CallbackTask, order: WorkOrder, now: dt.datetime) -> bool:
     context = customer_context(
         order={"number": order.number, "title": order.title, "type_name": order.order_type.name},
         link=answer_link(task),
+        reply_codes=CallbackSettings.current().codes_text(),
     )
     notify(
         template="callback_sms",

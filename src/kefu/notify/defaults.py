@@ -23,7 +23,8 @@ Context variables are generic so every caller fills the same names:
     hotline, org_name                             to customers: the hotline, the signature
     thread_subject                                a reply by e-mail: the customer's subject
     callback.id, .unit, .due, .deadline, orders   a callback task 回访 and its orders' numbers
-    link                                          the signed answer link of a callback SMS
+    link, reply_codes                             a callback SMS: the signed answer link, and
+                                                  the digits it offers ("1 非常满意，2 满意，…")
     original, reason                              a dissatisfied callback: the order, why
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
 """
@@ -176,7 +177,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "回访短信（客户）",
         "服务回访",
         "尊敬的客户：您的{% if order.type_name %}{{ order.type_name }}{% endif %}工单 "
-        "{{ order.number }} 已处理完毕。请回复数字评价本次服务：1 非常满意，2 满意，3 不满意"
+        "{{ order.number }} 已处理完毕。请回复数字评价本次服务：{{ reply_codes }}"
         "（不满意可在数字后写明原因）。{% if link %}也可点击 {{ link }} 评价。{% endif %}"
         "{% if org_name %}【{{ org_name }}】{% endif %}",
     ),
