@@ -20,6 +20,7 @@ from kefu.callbacks.models import (
     Outcome,
     TaskStatus,
 )
+from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.callbacks.outcomes import Answer, callback_record
 from kefu.callbacks.satisfaction import reply_meaning
 from kefu.notify.models import Message
@@ -68,6 +69,8 @@ def test_a_satisfied_reply_archives_the_order_and_a_repeat_counts_once(
     again = signed_post(client, _sms("１"))
     assert again.status_code == 200 and again.json() == {**first.json(), "duplicate": True}
     assert InboundSms.objects.count() == 1
+    assert WorkOrder.objects.get(pk=order.pk).status == "resolved"  # the gateway is not kept
+    callbacks_monitor_pass()  # waiting: the monitor's next minute archives it
     assert WorkOrder.objects.get(pk=order.pk).status == "closed"
     item = CallbackTask.objects.get().items.get()
     assert (item.level, item.on_time) == (Level.VERY_SATISFIED, True)

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from kefu.callbacks.models import CallbackSettings, CallbackTask, Level, Mode, TaskStatus
+from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.notify.backends import webhook_signature
 from kefu.notify.models import Message, WebhookEndpoint
 from kefu.workorders.models import WorkOrder
@@ -59,6 +60,7 @@ def test_the_call_request_goes_to_the_gateway_and_a_digit_answers(
     assert first.status_code == 201
     assert _result(client, gateway).json()["duplicate"] is True
     assert CallbackTask.objects.get().items.get().level == Level.VERY_SATISFIED
+    callbacks_monitor_pass()
     assert WorkOrder.objects.get(pk=order.pk).status == "closed"
 
 

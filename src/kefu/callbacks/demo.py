@@ -64,6 +64,7 @@ class DemoCallbacks:
         if task.mode == Mode.SMS and roll < 0.64:
             level = Level.VERY_SATISFIED if rng.random() < 0.6 else Level.SATISFIED
             callback_answer(task=task, level=level, via="sms")
+            callbacks_monitor_pass(now=clock())  # the order archived
             return
         caller = self.caller(task)
         if caller is None:

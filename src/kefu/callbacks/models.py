@@ -440,6 +440,8 @@ class CallbackItem(models.Model):
     comment = models.CharField(_("customer's words"), max_length=500, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     on_time = models.BooleanField(_("within the limit"), null=True)
+    # A satisfied automatic answer: the monitor's next pass archives the order.
+    to_archive = models.BooleanField(default=False, editable=False)
     follow_up_order = models.ForeignKey(
         WorkOrder,
         verbose_name=_("follow-up order"),
@@ -462,6 +464,7 @@ class CallbackItem(models.Model):
                 condition=Q(task__isnull=True, status="open"),
                 name="cb_item_unassigned",
             ),
+            models.Index(fields=["id"], condition=Q(to_archive=True), name="cb_item_to_archive"),
         ]
         constraints = [
             # An order has one live callback (a reopened and re-resolved one gets another).

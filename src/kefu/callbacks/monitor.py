@@ -1,6 +1,6 @@
-"""The callback monitor: new callbacks into calls and their SMS, the no-reply switch to a
-person, the same-day warning, the breach of the limit and one escalation step — each due step once,
-like the SLA monitor.
+"""The callback monitor: new callbacks into calls and their SMS, the orders of satisfied
+automatic answers archived, the no-reply switch to a person, the same-day warning, the
+breach of the limit and one escalation step — each due step once, like the SLA monitor.
 
 A task's `next_check_at` is the earliest of its pending steps; the monitor reads only
 tasks whose time has come (a partial index leaves the rest out), locks them (SKIP LOCKED:
@@ -127,6 +127,7 @@ def _steps(task: CallbackTask, now, config, cal) -> None:
 
 def callbacks_monitor_pass(*, now: dt.datetime | None = None) -> int:
     """Do every callback step due by `now`; returns the tasks looked at."""
+    from kefu.callbacks.outcomes import callbacks_archive
     from kefu.callbacks.services import calendar, callbacks_assign
 
     now = now or timezone.now()
@@ -134,6 +135,10 @@ def callbacks_monitor_pass(*, now: dt.datetime | None = None) -> int:
     while True:  # first the new callbacks into calls
         with transaction.atomic():
             if callbacks_assign(now=now) < 500:
+                break
+    while True:  # the orders of satisfied automatic answers archived
+        with transaction.atomic():
+            if callbacks_archive() < 500:
                 break
     while True:
         with transaction.atomic():

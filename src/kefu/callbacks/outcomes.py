@@ -194,10 +194,11 @@ def _end(task: CallbackTask, items, now, actor, status: str) -> None:
     task_save(task)
 
 
-def _finish(task: CallbackTask, items, now, actor) -> None:
-    """Done: satisfied orders are archived, dissatisfied ones go back."""
+def _finish(task: CallbackTask, items, now, actor, *, archive_later: bool = False) -> None:
+    """Done: satisfied orders are archived (by the monitor's next pass when
+    `archive_later`), dissatisfied ones go back."""
     _end(task, items, now, actor, TaskStatus.DONE)
-    _after_answers(items, actor)
+    _after_answers(items, actor, archive_later=archive_later)
 
 
 def _exhaust(task: CallbackTask, items, now, actor, reason: str) -> None:
@@ -208,14 +209,35 @@ def _exhaust(task: CallbackTask, items, now, actor, reason: str) -> None:
     _after_answers([i for i in items if i.level == Level.DISSATISFIED], actor)
 
 
-def _after_answers(items: list[CallbackItem], actor) -> None:
+def _after_answers(items: list[CallbackItem], actor, *, archive_later: bool = False) -> None:
+    later = []
     for item in items:
         if item.order_id is None:
             continue
         if item.level == Level.DISSATISFIED:
             dissatisfied_handle(item, actor)
+        elif item.level in (Level.SATISFIED, Level.VERY_SATISFIED) and archive_later:
+            later.append(item.pk)
         elif item.level in (Level.SATISFIED, Level.VERY_SATISFIED):
             _archive(item.order)
+    if later:
+        CallbackItem.objects.filter(pk__in=later).update(to_archive=True)
+
+
+def callbacks_archive(*, limit: int = 500) -> int:
+    """Archive the orders of satisfied automatic answers (in the caller's transaction;
+    the monitor's step): a mass send's replies arrive in bursts, and the gateway's request
+    should not wait for each order's close. Returns how many items were done."""
+    items = list(
+        CallbackItem.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(to_archive=True)
+        .select_related("order")
+        .order_by("pk")[:limit]
+    )
+    for item in items:
+        _archive(item.order)
+    CallbackItem.objects.filter(pk__in=[i.pk for i in items]).update(to_archive=False)
+    return len(items)
 
 
 def _archive(order: WorkOrder) -> None:
@@ -305,7 +327,7 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
             task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_REPLY, note=f"{via}: {level}"
         )
     if level != Level.DISSATISFIED:
-        _finish(task, items, now, None)
+        _finish(task, items, now, None, archive_later=True)
         return
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
