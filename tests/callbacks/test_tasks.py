@@ -19,7 +19,7 @@ from kefu.callbacks.models import (
 )
 from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.callbacks.outcomes import Answer, callback_record
-from kefu.callbacks.services import calendar, sampled
+from kefu.callbacks.step import calendar, sampled
 from kefu.callbacks.timing import callback_due
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.notify.models import Message

@@ -128,7 +128,8 @@ def _steps(task: CallbackTask, now, config, cal) -> None:
 def callbacks_monitor_pass(*, now: dt.datetime | None = None) -> int:
     """Do every callback step due by `now`; returns the tasks looked at."""
     from kefu.callbacks.outcomes import callbacks_archive
-    from kefu.callbacks.services import calendar, callbacks_assign
+    from kefu.callbacks.services import callbacks_assign
+    from kefu.callbacks.step import calendar
 
     now = now or timezone.now()
     config, cal, done = CallbackSettings.current(), calendar(), 0

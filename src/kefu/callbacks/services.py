@@ -1,25 +1,20 @@
-"""Callback tasks 回访任务: created when an order is resolved, merged per customer, and the
-archive guard. What the customer answered is recorded by `kefu.callbacks.outcomes`.
-
-The pipeline (`kefu.workorders.pipeline`, step 5) calls `callbacks_after_action` after
-every work-order action: a resolve creates the order's callback (or adds it to the
-customer's open one), a reopen or cancel withdraws it. `close_refusal` is asked by the
-close action: an order whose callback is still open is not archived (归档).
+"""Callback tasks 回访任务: the callbacks due (`kefu.callbacks.step`, pipeline step 5) put
+into calls — merged per customer, kept with the department that gave outsourced work
+out, automatic or by a person — and the automatic attempt (SMS or voice) sent. The
+callback monitor calls these each minute. What the customer answered is recorded by
+`kefu.callbacks.outcomes`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.calendars.selectors import business_calendar
 from kefu.callbacks.models import (
     CallbackAttempt,
     CallbackItem,
@@ -30,49 +25,14 @@ from kefu.callbacks.models import (
     Outcome,
     TaskStatus,
 )
+from kefu.callbacks.step import calendar, share_for
 from kefu.callbacks.timing import after_business_minutes, callback_due
-from kefu.core.refcache import ProcessCached
 from kefu.notify.customer import customer_context
 from kefu.notify.services import notify
 from kefu.org.models import OrgUnit
-from kefu.workorders.models import WorkOrder, WorkOrderEvent
-from kefu.workorders.transitions import Action
+from kefu.workorders.models import WorkOrder
 
-CALENDAR = "cn-standard"
 LINK_SALT = "kefu.callbacks.answer"
-
-
-def calendar():
-    """The working-hours calendar, provisional where a year has no holiday data: a
-    callback must still fall due (the SLA clocks mark such times 暂定 the same way)."""
-    return business_calendar(CALENDAR).provisional()
-
-
-def _load_policies() -> dict[int, CallbackPolicy]:
-    return {p.order_type_id: p for p in CallbackPolicy.objects.select_related("unit")}
-
-
-policies = ProcessCached(_load_policies, models=(CallbackPolicy,))
-
-
-def share_for(order: WorkOrder) -> tuple[int, CallbackPolicy | None]:
-    """The share of this type's orders called back (%), and its policy if one is saved:
-    100 for a type that needs callbacks (install, move, fault, complaint …), else 0."""
-    policy = policies().get(order.order_type_id)
-    if policy is not None:
-        return policy.share, policy
-    return (100 if order.order_type.needs_callback else 0), None
-
-
-def sampled(order: WorkOrder, share: int) -> bool:
-    """Whether `order` is in a `share` % sample: stable per order (its number's hash), so a
-    re-resolve after a reopen makes the same choice and a test can name the outcome."""
-    if share >= 100:
-        return True
-    if share <= 0:
-        return False
-    digest = hashlib.blake2b(order.number.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") % 100 < share
 
 
 def normalised_phone(phone: str) -> str:
@@ -117,34 +77,6 @@ def mode_for(tier: str, config: CallbackSettings, *, voice: bool) -> tuple[str, 
     if config.automatic == Mode.IVR and voice:
         return Mode.IVR, ""
     return Mode.SMS, ""
-
-
-def callback_create(order: WorkOrder) -> CallbackItem | None:
-    """The callback of a just-resolved order: one row, due the same business day, at the
-    latest `limit_days` business days after the resolution. None when the order's type is
-    not called back or the order fell outside the sample.
-
-    One INSERT on the resolve. The callback monitor's next pass (within the minute) puts
-    the item into a call — the customer's open one of the last few days, or a new task —
-    and sends the SMS: in batches, so a mass resolve after an outage does not write a
-    thousand tasks and messages inside its own transaction, and the archive guard holds
-    from the resolve on."""
-    share, _policy = share_for(order)
-    if not sampled(order, share):
-        return None
-    config, cal = CallbackSettings.current(), calendar()
-    due = callback_due(cal, order.resolved_at or timezone.now(), config.limit_days)
-    return CallbackItem.objects.create(
-        order=order,
-        due_on=due.target.astimezone(cal.tz).date(),
-        deadline_at=due.deadline,
-        area_unit_id=order.area_unit_id,
-        unit_id=order.handling_unit_id or order.accepting_unit_id,
-        order_type_id=order.order_type_id,
-        business_line_id=order.business_line_id,
-        handler_id=order.handler_id,
-        agent_id=order.owner_id,
-    )
 
 
 def _merge_key(order: WorkOrder) -> tuple | None:
@@ -297,41 +229,6 @@ def sms_send(task: CallbackTask, order: WorkOrder, now: dt.datetime) -> bool:
     task.sms_sent_at = now
     CallbackAttempt.objects.create(task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_SENT)
     return True
-
-
-def callbacks_withdraw(order: WorkOrder) -> int:
-    """A reopened or cancelled order is called back when it is resolved again: its open
-    callback item is withdrawn, and a task left with nothing to ask about is cancelled."""
-    items = list(
-        CallbackItem.objects.filter(order=order, status=TaskStatus.OPEN).values_list(
-            "pk", "task_id"
-        )
-    )
-    if not items:
-        return 0
-    CallbackItem.objects.filter(pk__in=[pk for pk, _ in items]).update(status=TaskStatus.CANCELLED)
-    tasks = {task_id for _, task_id in items if task_id is not None}
-    emptied = CallbackTask.objects.filter(pk__in=tasks, status=TaskStatus.OPEN).exclude(
-        items__status=TaskStatus.OPEN
-    )
-    emptied.update(status=TaskStatus.CANCELLED, next_check_at=None)
-    return len(items)
-
-
-def callbacks_after_action(order: WorkOrder, event: WorkOrderEvent) -> None:
-    """Pipeline step 5 (回访)."""
-    if event.action == Action.RESOLVE:
-        callback_create(order)
-    elif event.action in (Action.REOPEN, Action.CANCEL):
-        callbacks_withdraw(order)
-
-
-def close_refusal(order: WorkOrder) -> str | None:
-    """Why `order` may not be archived yet: its callback is open (归档 waits for the
-    callback, or for its attempts to be exhausted, recorded why)."""
-    if CallbackItem.objects.filter(order=order, status=TaskStatus.OPEN).exists():
-        return _("The callback of this order is not done yet; it is archived after the callback.")
-    return None
 
 
 def link_task(token: str) -> CallbackTask | None:

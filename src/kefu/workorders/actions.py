@@ -391,7 +391,7 @@ def work_order_reply(order, actor, *, reply: str = "", at_intake: bool = False) 
 @transition(Action.CLOSE)
 def work_order_close(order, actor, *, note: str = "") -> Change:
     """归档: not before the order's callback 回访 is done (or given up, recorded why)."""
-    from kefu.callbacks.services import close_refusal
+    from kefu.callbacks.step import close_refusal
 
     refusal = close_refusal(order)
     if refusal is not None:

@@ -30,7 +30,7 @@ After every action (work_order_act and the typed transition services):
 5. Callbacks 回访 — a resolved order of a type that is called back gets its callback,
    due the same business day (one row; the callback monitor puts it into a call with the
    customer's other callbacks and sends the SMS within the minute); a reopened or
-   cancelled order's open callback is withdrawn (`kefu.callbacks.services`).
+   cancelled order's open callback is withdrawn (`kefu.callbacks.step`).
 
 Each function returns the timeline events its steps wrote besides the action's own (a
 time limit counted on a provisional calendar explains itself there), so that a create
@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kefu.callbacks import services as callbacks
+from kefu.callbacks import step as callbacks
 from kefu.complaints import services as complaints
 from kefu.sla import clocks as sla_clocks
 from kefu.workorders import notifications
