@@ -29,8 +29,8 @@ from kefu.callbacks.models import (
     TaskStatus,
 )
 from kefu.callbacks.outcomes import automatic_answer
+from kefu.callbacks.phones import normalised_phone
 from kefu.callbacks.satisfaction import reply_meaning
-from kefu.callbacks.services import normalised_phone
 from kefu.core.errors import KefuError, ValidationFailed
 from kefu.notify.backends import webhook_signature
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.calendars.business_time import BusinessCalendar
+from kefu.callbacks.clock import AUTOMATIC, escalate_at, next_check_at, sms_switch_at
 from kefu.callbacks.models import (
     CallbackAttempt,
     CallbackSettings,
@@ -26,40 +26,10 @@ from kefu.callbacks.models import (
     Outcome,
     TaskStatus,
 )
-from kefu.callbacks.timing import after_business_minutes
 from kefu.notify.services import notify
 from kefu.workorders.routing import supervisors_above
 
-AUTOMATIC = (Mode.SMS, Mode.IVR)
-ESCALATE_AFTER_MINUTES = 60  # business minutes after the breach: the unit above is told
 BATCH = 200
-
-
-def sms_switch_at(task: CallbackTask, config: CallbackSettings, cal: BusinessCalendar):
-    """When an unanswered callback SMS goes to a person."""
-    if task.mode not in AUTOMATIC or task.follow_up or task.sms_sent_at is None:
-        return None
-    return after_business_minutes(cal, task.sms_sent_at, config.no_reply_hours * 60)
-
-
-def escalate_at(task: CallbackTask, cal: BusinessCalendar) -> dt.datetime:
-    return after_business_minutes(cal, task.deadline_at, ESCALATE_AFTER_MINUTES)
-
-
-def next_check_at(task: CallbackTask, config: CallbackSettings, cal: BusinessCalendar):
-    """The earliest step still pending on `task`, or None."""
-    if task.status != TaskStatus.OPEN:
-        return None
-    if task.mode in AUTOMATIC and task.sms_sent_at is None and not task.follow_up:
-        return task.created_at  # the SMS (or the automatic call) is to go out
-    pending = [sms_switch_at(task, config, cal)]
-    if task.clock_state == ClockState.RUNNING:
-        pending.append(task.due_at)
-    if task.clock_state in (ClockState.RUNNING, ClockState.WARNING):
-        pending.append(task.deadline_at)
-    elif task.clock_state == ClockState.BREACHED and task.escalated_at is None:
-        pending.append(escalate_at(task, cal))
-    return min((t for t in pending if t is not None), default=None)
 
 
 def _context(task: CallbackTask) -> dict:

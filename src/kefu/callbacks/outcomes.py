@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.callbacks.clock import next_check, retry_at
 from kefu.callbacks.models import (
     CallbackAttempt,
     CallbackItem,
@@ -158,8 +159,6 @@ def callback_record(
         reason = _("Not reached in %(n)d calls.") % {"n": task.attempts}
         _exhaust(task, items, now, actor, reason)
     else:
-        from kefu.callbacks.services import retry_at
-
         task.next_attempt_at = retry_at(now, config)
         task_save(task)
     return task
@@ -176,8 +175,6 @@ def _answer_item(item: CallbackItem, answer: Answer, at) -> None:
 
 
 def task_save(task: CallbackTask) -> None:
-    from kefu.callbacks.services import next_check
-
     task.next_check_at = next_check(task, CallbackSettings.current())
     task.version += 1
     task.save()

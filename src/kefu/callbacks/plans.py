@@ -33,7 +33,7 @@ from kefu.callbacks.models import (
     Mode,
     TaskKind,
 )
-from kefu.callbacks.services import normalised_phone
+from kefu.callbacks.phones import normalised_phone
 from kefu.callbacks.step import calendar
 from kefu.callbacks.timing import callback_due, day_minutes
 from kefu.core.errors import PermissionDenied, ValidationFailed

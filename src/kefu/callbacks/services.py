@@ -8,13 +8,13 @@ callback monitor calls these each minute. What the customer answered is recorded
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kefu.callbacks.clock import next_check
 from kefu.callbacks.models import (
     CallbackAttempt,
     CallbackItem,
@@ -25,24 +25,15 @@ from kefu.callbacks.models import (
     Outcome,
     TaskStatus,
 )
+from kefu.callbacks.phones import is_mobile, normalised_phone
 from kefu.callbacks.step import calendar, share_for
-from kefu.callbacks.timing import after_business_minutes, callback_due
+from kefu.callbacks.timing import callback_due
 from kefu.notify.customer import customer_context
 from kefu.notify.services import notify
 from kefu.org.models import OrgUnit
 from kefu.workorders.models import WorkOrder
 
 LINK_SALT = "kefu.callbacks.answer"
-
-
-def normalised_phone(phone: str) -> str:
-    """A mobile number as the gateway and our records may write it: digits only, without
-    the +86 / 0086 country prefix."""
-    digits = re.sub(r"\D", "", phone or "")
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
-            return digits[len(prefix) :]
-    return digits
 
 
 def _outsourced(order: WorkOrder) -> bool:
@@ -62,10 +53,6 @@ def callback_unit(order: WorkOrder, policy: CallbackPolicy | None) -> OrgUnit:
     if _outsourced(order):
         return order.dispatching_unit or order.area_unit
     return order.handling_unit or order.accepting_unit
-
-
-def is_mobile(phone: str) -> bool:
-    return re.fullmatch(r"1\d{10}", phone or "") is not None
 
 
 def mode_for(tier: str, config: CallbackSettings, *, voice: bool) -> tuple[str, str]:
@@ -169,14 +156,6 @@ def _task_new(item: CallbackItem, config: CallbackSettings, now, *, voice: bool)
     return task
 
 
-def next_check(task: CallbackTask, config: CallbackSettings) -> dt.datetime | None:
-    """When the monitor must look at `task` next: the no-reply switch to a person, the
-    same-day target, the limit, one escalation step after the limit."""
-    from kefu.callbacks.monitor import next_check_at
-
-    return next_check_at(task, config, calendar())
-
-
 def answer_link(task: CallbackTask) -> str:
     """The signed link in the callback SMS (single-use: it answers an open callback only;
     it expires with the callback's limit, checked when opened)."""
@@ -238,7 +217,3 @@ def link_task(token: str) -> CallbackTask | None:
     except signing.BadSignature:
         return None
     return CallbackTask.objects.filter(pk=pk).first() if isinstance(pk, int) else None
-
-
-def retry_at(now: dt.datetime, config: CallbackSettings) -> dt.datetime:
-    return after_business_minutes(calendar(), now, config.retry_minutes)
