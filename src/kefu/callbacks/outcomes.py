@@ -15,6 +15,7 @@ import contextlib
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,15 +188,15 @@ def _end(task: CallbackTask, items, now, actor, status: str) -> None:
         task.clock_state = ClockState.MET if now <= task.deadline_at else ClockState.LATE
     else:
         task.clock_state = ClockState.LATE
-    CallbackItem.objects.filter(pk__in=[i.pk for i in items]).update(status=status)
+    if items:
+        CallbackItem.objects.filter(pk__in=[i.pk for i in items]).update(status=status)
     task_save(task)
 
 
-def _finish(task: CallbackTask, items, now, actor, *, archive_later: bool = False) -> None:
-    """Done: satisfied orders are archived (by the monitor's next pass when
-    `archive_later`), dissatisfied ones go back."""
+def _finish(task: CallbackTask, items, now, actor) -> None:
+    """Done: satisfied orders are archived, dissatisfied ones go back."""
     _end(task, items, now, actor, TaskStatus.DONE)
-    _after_answers(items, actor, archive_later=archive_later)
+    _after_answers(items, actor)
 
 
 def _exhaust(task: CallbackTask, items, now, actor, reason: str) -> None:
@@ -206,19 +207,14 @@ def _exhaust(task: CallbackTask, items, now, actor, reason: str) -> None:
     _after_answers([i for i in items if i.level == Level.DISSATISFIED], actor)
 
 
-def _after_answers(items: list[CallbackItem], actor, *, archive_later: bool = False) -> None:
-    later = []
+def _after_answers(items: list[CallbackItem], actor) -> None:
     for item in items:
         if item.order_id is None:
             continue
         if item.level == Level.DISSATISFIED:
             dissatisfied_handle(item, actor)
-        elif item.level in (Level.SATISFIED, Level.VERY_SATISFIED) and archive_later:
-            later.append(item.pk)
         elif item.level in (Level.SATISFIED, Level.VERY_SATISFIED):
             _archive(item.order)
-    if later:
-        CallbackItem.objects.filter(pk__in=later).update(to_archive=True)
 
 
 def callbacks_archive(*, limit: int = 500) -> int:
@@ -312,19 +308,32 @@ def _complaint_for(order: WorkOrder, why: str) -> WorkOrder:
 
 
 def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) -> None:
-    """An answer by SMS or the link (in the caller's transaction, `task` locked): the same
-    answer for every order the callback covers. Satisfied ends the callback; dissatisfied
-    is recorded and goes to a person for the follow-up call."""
+    """An answer by SMS, the link or the voice gateway (in the caller's transaction, `task`
+    locked): the same answer for every order the callback covers. Satisfied ends the
+    callback, its orders archived by the monitor's next pass; dissatisfied is recorded and
+    goes to a person for the follow-up call. A handful of statements: replies come in
+    bursts after a mass send."""
     now = timezone.now()
-    items = _open_items(task)
-    for item in items:
-        _answer_item(item, Answer(level=level, comment=comment), now)
+    done = level != Level.DISSATISFIED
+    answer = {
+        "level": level,
+        "reason": None,
+        "comment": comment.strip()[:COMMENT_MAX],
+        "answered_at": now,
+        "on_time": ExpressionWrapper(Q(deadline_at__gte=now), output_field=BooleanField()),
+    }
+    if done:
+        answer["status"] = TaskStatus.DONE
+        answer["to_archive"] = ExpressionWrapper(
+            Q(order__isnull=False), output_field=BooleanField()
+        )
+    task.items.filter(status=TaskStatus.OPEN).update(**answer)
     if via != "ivr":  # the voice gateway's result is its attempt already
         CallbackAttempt.objects.create(
             task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_REPLY, note=f"{via}: {level}"
         )
-    if level != Level.DISSATISFIED:
-        _finish(task, items, now, None, archive_later=True)
+    if done:
+        _end(task, [], now, None, TaskStatus.DONE)
         return
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
