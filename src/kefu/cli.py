@@ -28,6 +28,7 @@ DESCRIPTIONS = {
     "calendar": "导入节假日（休）和调休工作日（班）",
     "business_time": "工作时间计算：开始后 N 个工作分钟的到期时间",
     "intake": "收取受理邮箱的新邮件并生成工单",
+    "report": "满意度统计：report callbacks --from 日期 --to 日期 [--unit 单位] --json",
 }
 # Django's commands an operator of Kefu needs; listed, and run without `django`.
 DJANGO_COMMANDS = {

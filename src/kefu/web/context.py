@@ -22,6 +22,12 @@ NAV_ITEMS = [
         _("Rule configuration"),
         ("rules.manage_dispatch_rules", "rules.manage_reference_data", "sla.change_slapolicy"),
     ),
+    ("callbacks:desk", _("Callback desk"), "callbacks.handle_callback"),
+    (
+        "callbacks:stats",
+        _("Satisfaction statistics"),
+        ("callbacks.handle_callback", "workorders.supervise_workorder"),
+    ),
     ("notify:inbox", _("My notifications"), None),
 ]
 
