@@ -242,3 +242,27 @@ def test_settings_change_the_limit(clock, resolver, customer_a):
     clock.set("2025-06-03 10:00")
     resolver.resolved(customer=customer_a)
     assert local(CallbackTask.objects.get().deadline_at) == "2025-06-04 10:00"
+
+
+def test_the_worker_puts_a_resolved_orders_callback_into_a_call_each_minute(
+    org, agent_a, dispatcher_a, handler_a1, types, customer_a
+):
+    from kefu.callbacks.tasks import callbacks_monitor
+    from kefu.workorders.services import work_order_create
+
+    order = work_order_create(
+        actor=agent_a,
+        order_type=types["install"],
+        channel="hotline",
+        title="装宽带",
+        customer=customer_a,
+    )
+    order = actions.work_order_dispatch(
+        actor=dispatcher_a, order=order, unit=org["team_a1"], handler=handler_a1
+    )
+    order = actions.work_order_accept(actor=handler_a1, order=order)
+    actions.work_order_resolve(actor=handler_a1, order=order, resolution="已装好")
+    assert CallbackItem.objects.get(order=order).task is None  # not yet in a call
+    assert callbacks_monitor.call_local() >= 1
+    assert CallbackItem.objects.get(order=order).task.mode == Mode.SMS
+    assert Message.objects.filter(template="callback_sms").count() == 1
