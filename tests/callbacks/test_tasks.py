@@ -39,7 +39,7 @@ def test_a_callback_is_due_the_same_business_day_and_at_the_latest_three(
     order = resolver.resolved(customer=customer_a)
     task = CallbackTask.objects.get(items__order=order)
     assert (local(task.due_at), local(task.deadline_at)) == ("2025-06-03 18:00", "2025-06-06 10:00")
-    assert task.mode == Mode.SMS and task.unit.code == "P-a-1-t"  # the team that did the work
+    assert task.mode == Mode.SMS and task.unit.code == "P-a-1"  # who took it in, not the team
     sms = Message.objects.get(template="callback_sms")
     assert "1 非常满意，2 满意，3 不满意" in sms.body and "/cb/" in sms.body
     assert sms.address == "13912345678"
@@ -81,7 +81,7 @@ def test_one_customers_callbacks_merge_into_one_call_across_departments(
     assert CallbackTask.objects.count() == 2
 
 
-def test_an_outsourced_repair_is_called_back_by_the_department_that_gave_it_out(
+def test_an_outsourced_repair_is_called_back_by_our_own_department(
     org, resolver, customer_a, make_user
 ):
     vendor = Vendor.objects.create(name="某某通信工程公司")
@@ -90,7 +90,7 @@ def test_an_outsourced_repair_is_called_back_by_the_department_that_gave_it_out(
     contractor.staff.save()
     order = resolver.resolved(customer=customer_a, handler=contractor)
     task = CallbackTask.objects.get(items__order=order)
-    assert task.unit == order.dispatching_unit == org["pref_a"]  # the dispatcher's unit
+    assert task.unit == order.accepting_unit == org["county_a1"]  # not the vendor's team
 
 
 def test_important_customers_and_those_without_a_mobile_are_called_by_a_person(

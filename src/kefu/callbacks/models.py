@@ -156,7 +156,7 @@ class CallbackPolicy(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text=_("Blank: the department responsible for the order."),
+        help_text=_("Blank: the unit that took the order in."),
     )
     script = models.TextField(_("script outline"), blank=True)  # 回访提纲
 

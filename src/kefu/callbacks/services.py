@@ -1,6 +1,6 @@
 """Callback tasks 回访任务: the callbacks due (`kefu.callbacks.step`, pipeline step 5) put
-into calls — merged per customer, kept with the department that gave outsourced work
-out, automatic or by a person — and the automatic attempt (SMS or voice) sent. The
+into calls — merged per customer, with the unit that took the order in, automatic or by
+a person — and the automatic attempt (SMS or voice) sent. The
 callback monitor calls these each minute. What the customer answered is recorded by
 `kefu.callbacks.outcomes`.
 """
@@ -36,23 +36,14 @@ from kefu.workorders.models import WorkOrder
 LINK_SALT = "kefu.callbacks.answer"
 
 
-def _outsourced(order: WorkOrder) -> bool:
-    """Whether the order's handler works for an outsourcing vendor (外包)."""
-    if order.handler_id is None:
-        return False
-    staff = getattr(order.handler, "staff", None)
-    return staff is not None and staff.vendor_id is not None
-
-
 def callback_unit(order: WorkOrder, policy: CallbackPolicy | None) -> OrgUnit:
     """Who calls back: the policy's callback unit (e.g. the 10000 dispatch centre), else
-    the department responsible for the order. Work done by an outsourcing vendor's staff
-    keeps the callback with the department that gave it out (001:476)."""
+    the customer-service unit that took the order in (首问负责) — never the team that did
+    the work, which would grade itself, and never an outsourcing vendor: outsourced work
+    is called back by the department that gave it out (001:472-478)."""
     if policy is not None and policy.unit_id:
         return policy.unit
-    if _outsourced(order):
-        return order.dispatching_unit or order.area_unit
-    return order.handling_unit or order.accepting_unit
+    return order.accepting_unit
 
 
 def mode_for(tier: str, config: CallbackSettings, *, voice: bool) -> tuple[str, str]:
@@ -96,8 +87,7 @@ def callbacks_assign(*, now: dt.datetime, limit: int = 500) -> int:
     items = list(
         CallbackItem.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(task__isnull=True, status=TaskStatus.OPEN)
-        .select_related("order__handler__staff", "order__dispatching_unit", "order__area_unit")
-        .select_related("order__handling_unit", "order__accepting_unit")
+        .select_related("order__accepting_unit")
         .order_by("pk")[:limit]
     )
     if not items:
