@@ -207,6 +207,6 @@ def callback_refused(order) -> None:
     from kefu.callbacks.outcomes import callback_record
 
     callbacks_monitor_pass()  # the periodic task: the new callback into a call
-    agent = make_staff(f"cb_{order.pk}_{next(_seq)}", order.area_unit, "callback_agent")
     task = CallbackTask.objects.get(items__order=order, items__status="open")
+    agent = make_staff(f"cb_{order.pk}_{next(_seq)}", task.unit, "callback_agent")
     callback_record(actor=agent, task=task, outcome="refused")
