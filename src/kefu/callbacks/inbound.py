@@ -102,7 +102,8 @@ def delivery_parse(body: bytes) -> Delivery:
             errors["received_at"] = [_("Enter an ISO 8601 time with its offset.")]
     if errors:
         raise ValidationFailed.for_fields(errors)
-    return Delivery(phone, text, message_id.strip(), received_at)
+    # PostgreSQL text cannot hold NUL; a phone's SMS never means one.
+    return Delivery(phone, text.replace("\x00", ""), message_id.strip(), received_at)
 
 
 def _task_for(phone: str) -> CallbackTask | None:
