@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kefu.callbacks.inbound import signature
 from kefu.callbacks.monitor import callbacks_monitor_pass
+from kefu.notify.backends import webhook_signature
 from kefu.workorders import actions
 from kefu.workorders.models import Channel
 from kefu.workorders.services import work_order_create
@@ -64,5 +64,7 @@ def signed_post(client, payload: dict | bytes, *, secret: str = SECRET, header=N
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     headers = {}
     if header is not False:
-        headers["HTTP_X_KEFU_SIGNATURE"] = signature(body, secret) if header is None else header
+        headers["HTTP_X_KEFU_SIGNATURE"] = (
+            webhook_signature(secret, body) if header is None else header
+        )
     return client.post("/api/v1/sms/inbound", data=body, content_type="application/json", **headers)

@@ -99,6 +99,15 @@ def test_a_satisfied_reply_archives_the_order_and_a_repeat_counts_once(
             },
             "text",
         ),
+        (
+            {
+                "from": "139",
+                "text": "1",
+                "message_id": "x",
+                "received_at": "2025-13-45T10:00:00+08:00",
+            },
+            "received_at",
+        ),
     ],
 )
 def test_malformed_deliveries_name_the_field(client, db, body, field):

@@ -94,6 +94,7 @@ def test_a_result_not_signed_by_the_gateway_is_refused(client, gateway, resolver
     [
         ({"outcome": "maybe"}, "outcome"),
         ({"at": "soon"}, "at"),
+        ({"at": "2025-13-45T10:00:00+08:00"}, "at"),
         ({"callback": "x"}, "callback"),
         ({"call_id": ""}, "call_id"),
         ({"digit": 5}, "digit"),

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kefu.callbacks.satisfaction import REPLY_CODES
 from kefu.core.refcache import ProcessCached
 from kefu.org.models import OrgUnit
 from kefu.workorders.models import BusinessLine, WorkOrder, WorkOrderType
@@ -99,11 +100,7 @@ class CallbackSettings(models.Model):
 
     def codes(self) -> dict[str, str]:
         """Digit → level of an SMS reply."""
-        return dict(self.reply_codes) or {
-            "1": "very_satisfied",
-            "2": "satisfied",
-            "3": "dissatisfied",
-        }
+        return dict(self.reply_codes) or {d: str(level) for d, level in REPLY_CODES.items()}
 
     def codes_text(self) -> str:
         """What the outgoing texts say: "1 非常满意，2 满意，3 不满意"."""

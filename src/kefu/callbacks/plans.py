@@ -17,7 +17,6 @@ from __future__ import annotations
 import calendar as month_calendar
 import datetime as dt
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
@@ -35,7 +34,7 @@ from kefu.callbacks.models import (
 )
 from kefu.callbacks.phones import normalised_phone
 from kefu.callbacks.step import calendar
-from kefu.callbacks.timing import callback_due, day_minutes
+from kefu.callbacks.timing import Due, callback_due, day_minutes
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.tabular import TabularError, read_rows
 from kefu.customers.models import Customer
@@ -130,18 +129,12 @@ def _write(actor, *, kind, name, unit, entries: list[tuple[Customer, dt.datetime
     return plan
 
 
-@dataclass(frozen=True)
-class _Due:
-    target: dt.datetime
-    deadline: dt.datetime
-
-
-def _due(cal, start: dt.datetime, kind: str) -> _Due:
+def _due(cal, start: dt.datetime, kind: str) -> Due:
     if kind == TaskKind.RESIDENCE:
         return callback_due(cal, start, 3)  # from the three-month day on
     days = HANDOVER_DAYS if kind == TaskKind.HANDOVER else THANK_YOU_DAYS
     deadline = add_business_minutes(cal, start, days * day_minutes(cal))
-    return _Due(deadline, deadline)
+    return Due(deadline, deadline)
 
 
 def plan_thank_you(*, actor, unit, name: str, tiers: list[str], size: int, seed: int = 1):
