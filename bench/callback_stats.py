@@ -34,6 +34,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sla_monitor import _pg_fresh, _setup_django  # noqa: E402  (the same preparation)
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("KEFU_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "kefu_bench_cbstats"
@@ -156,24 +159,14 @@ WHERE i.due_on BETWEEN %s AND %s AND i.status <> 'cancelled'
 
 
 def worker(db_url, data_dir, items, n, plans) -> dict:
-    os.environ["KEFU_DATA_DIR"] = data_dir
-    if db_url:
-        os.environ["KEFU_DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-    import django
-
-    django.setup()
+    _setup_django(db_url, data_dir)  # migrated, with its secret key
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from kefu.callbacks.stats import callback_stats
     from kefu.org.models import OrgUnit
-    from kefu.web.management.commands.setup import load_secret_key
 
-    call_command("migrate", verbosity=0)
-    load_secret_key()
     timings = _load(items)
     viewer = get_user_model().objects.get(username="supervisor_jn01")
     pref = OrgUnit.objects.get(code="JN01")
@@ -237,16 +230,6 @@ def _timed(fn, n) -> list[float]:
     return out
 
 
-def _pg_fresh(*, create: bool = True) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        if create:
-            con.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return f"{PG_BASE}/{DB_NAME}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -269,13 +252,13 @@ def main() -> None:
             ["--plans"] if args.plans else []
         )
         if db == "postgres":
-            cmd += ["--db-url", _pg_fresh()]
+            cmd += ["--db-url", _pg_fresh(DB_NAME)]
         try:
             out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
             if db == "postgres":
-                _pg_fresh(create=False)
+                _pg_fresh(DB_NAME, create=False)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         ok = "OK" if r["stats_max"] <= TARGET_MS else "OVER TARGET"
         print(

@@ -20,40 +20,24 @@ send their SMS (off the resolve, in one batch).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sla_monitor import _pg_fresh, _setup_django  # noqa: E402  (the same preparation)
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_BASE = os.environ.get("KEFU_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "kefu_bench_resolve"
 BATCH = 25
 TARGET = 1.10
 
 
 def _database(kind: str, data_dir: str) -> None:
-    os.environ["KEFU_DATA_DIR"] = data_dir
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            con.execute(f'CREATE DATABASE "{DB_NAME}"')
-        os.environ["KEFU_DATABASE_URL"] = f"{PG_BASE}/{DB_NAME}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
     sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from kefu.web.management.commands.setup import load_secret_key
-
-    call_command("migrate", verbosity=0)
-    load_secret_key()
+    _setup_django(_pg_fresh(DB_NAME) if kind == "postgres" else None, data_dir)
 
 
 def _orders(count: int) -> list:
@@ -133,10 +117,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        import psycopg
-
-        with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        _pg_fresh(DB_NAME, create=False)
 
 
 if __name__ == "__main__":
