@@ -93,7 +93,7 @@ def test_a_stale_page_is_refused(desk_client, resolver, customer_a):
     resolver.resolved(customer=customer_a)
     task = CallbackTask.objects.get()
     response = desk_client.post(f"/callbacks/{task.pk}/", {"outcome": "busy", "version": 999})
-    assert response.status_code == 400 or response.status_code == 409
+    assert response.status_code == 409  # someone recorded it meanwhile: reload
     assert CallbackTask.objects.get().attempts == 0
 
 

@@ -83,7 +83,7 @@ def test_a_residence_list_with_a_bad_row_is_refused_naming_it(signed_in, org, go
             },
         )
     body = response.content.decode()
-    assert response.status_code == 200 and "入住日期" in body and "2" in body
+    assert response.status_code == 200 and "第 2 行「入住日期」" in body
     assert not CallbackPlan.objects.exists()
 
 

@@ -131,8 +131,8 @@ def test_a_bad_residence_list_names_the_row_and_column_and_writes_nothing(
     )
     with pytest.raises(ValidationFailed) as bad:
         plan_residence(actor=callback_agent, unit=org["county_a1"], name="x", path=path)
-    assert "2" in str(bad.value.message) and "3" in str(bad.value.message)  # both rows
-    assert "入住日期" in str(bad.value.message) and "客户编号" in str(bad.value.message)
+    message = str(bad.value.message)  # every bad row named, with its column
+    assert "第 2 行「入住日期」" in message and "第 3 行「客户编号」" in message
     assert not CallbackTask.objects.exists()
     no_columns = _sheet(tmp_path, [["姓名", "地址"], ["王", "某地"]])
     with pytest.raises(ValidationFailed):

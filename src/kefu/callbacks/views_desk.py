@@ -52,7 +52,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.callback_task_get(request.user, pk)
     items = list(task.items.select_related("order__order_type", "order__handling_unit", "reason"))
     errors: dict = {}
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         open_items = [i for i in items if i.status == "open"]
         outcome = request.POST.get("outcome", "")
@@ -67,7 +67,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=int(version) if version.isdigit() else None,
             )
         except KefuError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
             errors = exc.extra.get("errors", {})
         else:
             messages.success(request, _("Callback recorded."))
@@ -84,4 +84,4 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "can_pii": request.user.has_perm("customers.view_pii"),
     }
-    return render(request, "callbacks/task.html", context, status=400 if error else 200)
+    return render(request, "callbacks/task.html", context, status=status)
