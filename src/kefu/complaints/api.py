@@ -6,8 +6,6 @@ read inside the caller's data scope (an alert of another area answers 404).
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -16,15 +14,8 @@ from rest_framework.response import Response
 
 from kefu.complaints import selectors, services
 from kefu.complaints.models import ComplaintBatchAlert
-from kefu.core.api import error_responses, flatten_errors, pk_or_404, require_perms
-from kefu.core.errors import ValidationFailed
+from kefu.core.api import error_responses, pk_or_404, require_perms, validated
 from kefu.core.parsers import JSONParser
-
-
-def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -94,7 +85,7 @@ class ComplaintAlertViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def list(self, request: Request) -> Response:
-        filters = _parse(AlertFilterSerializer(data=request.query_params))
+        filters = validated(AlertFilterSerializer(data=request.query_params))
         if "open" in filters:
             filters["open"] = "1" if filters["open"] else ""
         alerts = selectors.complaint_alert_list(viewer=request.user, filters=filters)
@@ -113,7 +104,7 @@ class ComplaintAlertViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
     def acknowledge(self, request: Request, pk: str) -> Response:
         alert = selectors.complaint_alert_get(viewer=request.user, pk=pk_or_404(pk))
-        data = _parse(AcknowledgeSerializer(data=request.data))
+        data = validated(AcknowledgeSerializer(data=request.data))
         alert = services.complaint_alert_acknowledge(
             actor=request.user, alert=alert, note=data.get("note", "")
         )

@@ -196,6 +196,13 @@ def flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "__all__": [str(m) for m in messages]}
 
 
+def validated(serializer: serializers.Serializer) -> dict:
+    """The serializer's validated data, or ValidationFailed naming each field."""
+    if not serializer.is_valid():
+        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
+    return dict(serializer.validated_data)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response."""
 

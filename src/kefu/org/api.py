@@ -23,11 +23,11 @@ from kefu.core.api import (
     MAX_PK,
     LabelField,
     error_responses,
-    flatten_errors,
     pk_or_404,
     require_perms,
+    validated,
 )
-from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.errors import NotFound
 from kefu.core.http import client_ip
 from kefu.core.parsers import JSONParser
 from kefu.core.throttling import ClientAddressMixin
@@ -36,12 +36,6 @@ from kefu.org.models import DataScope, OrgLevel, OrgUnit, Role, RoleAssignment, 
 from kefu.web.throttle import login_failed, login_locked, login_succeeded
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
-
-
-def _parse(serializer: serializers.Serializer) -> dict:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return serializer.validated_data
 
 
 # --- org units --------------------------------------------------------------------------
@@ -122,7 +116,7 @@ class OrgUnitViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def list(self, request: Request) -> Response:
-        filters = _parse(OrgUnitFilterSerializer(data=request.query_params))
+        filters = validated(OrgUnitFilterSerializer(data=request.query_params))
         units = selectors.org_units_visible(request.user).select_related("parent")
         if "level" in filters:
             units = units.filter(level=filters["level"])
@@ -225,7 +219,7 @@ class StaffViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def list(self, request: Request) -> Response:
-        filters = _parse(StaffFilterSerializer(data=request.query_params))
+        filters = validated(StaffFilterSerializer(data=request.query_params))
         staff = selectors.staff_list(
             viewer=request.user, filters={k: str(v) for k, v in filters.items()}
         )
@@ -346,7 +340,7 @@ class TokenObtainView(APIView):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid() and username and data.get("password"):
             login_failed(username=username, ip=ip)
-        user = _parse(serializer)["user"]
+        user = validated(serializer)["user"]
         login_succeeded(username=username, ip=ip)
         with transaction.atomic():
             token, _created = Token.objects.get_or_create(user=user)

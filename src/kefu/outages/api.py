@@ -6,8 +6,6 @@ selectors read inside the caller's data scope (an outage out of scope answers 40
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,11 +16,11 @@ from kefu.core.api import (
     MAX_PK,
     LabelField,
     error_responses,
-    flatten_errors,
     pk_or_404,
     require_perms,
+    validated,
 )
-from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.errors import NotFound
 from kefu.core.idempotency import (
     IDEMPOTENCY_ERRORS,
     IDEMPOTENCY_HEADER,
@@ -35,12 +33,6 @@ from kefu.org.models import OrgUnit
 from kefu.outages import selectors, services
 from kefu.outages.models import Outage, OutageStatus
 from kefu.workorders.models import BusinessLine, Status, WorkOrder
-
-
-def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
 
 
 def _name(user) -> str | None:
@@ -241,7 +233,7 @@ class OutageViewSet(viewsets.GenericViewSet):
         return Response(OutageSerializer(fresh).data, status=code)
 
     def list(self, request: Request) -> Response:
-        filters = _parse(OutageFilterSerializer(data=request.query_params))
+        filters = validated(OutageFilterSerializer(data=request.query_params))
         outages = selectors.outage_list(
             viewer=request.user, filters={k: str(v) for k, v in filters.items()}
         )
@@ -253,13 +245,13 @@ class OutageViewSet(viewsets.GenericViewSet):
 
     @idempotent
     def create(self, request: Request) -> Response:
-        data = _parse(OutageCreateSerializer(data=request.data))
+        data = validated(OutageCreateSerializer(data=request.data))
         outage = services.outage_register(actor=request.user, **data)
         return self._render(outage, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         outage = self._get(pk)
-        changes = _parse(OutageUpdateSerializer(data=request.data, partial=True))
+        changes = validated(OutageUpdateSerializer(data=request.data, partial=True))
         outage = services.outage_update(actor=request.user, outage=outage, changes=changes)
         return self._render(outage)
 
@@ -283,7 +275,7 @@ class OutageViewSet(viewsets.GenericViewSet):
         from kefu.workorders.selectors import work_order_visible
 
         outage = self._get(pk)
-        data = _parse(LinkSerializer(data=request.data))
+        data = validated(LinkSerializer(data=request.data))
         order = work_order_visible(viewer=request.user, key=data["order"])
         if order is None:
             raise NotFound()
@@ -301,7 +293,7 @@ class OutageViewSet(viewsets.GenericViewSet):
     @idempotent
     def restore(self, request: Request, pk: str) -> Response:
         outage = self._get(pk)
-        data = _parse(RestoreSerializer(data=request.data))
+        data = validated(RestoreSerializer(data=request.data))
         restored = services.outage_restore(actor=request.user, outage=outage, **data)
         fresh = selectors.outage_get(viewer=request.user, pk=outage.pk)
         fresh.resolved_orders = len(restored.resolved)
@@ -316,7 +308,7 @@ class OutageViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], serializer_class=ReportSerializer)
     def report(self, request: Request, pk: str) -> Response:
         outage = self._get(pk)
-        data = _parse(ReportSerializer(data=request.data))
+        data = validated(ReportSerializer(data=request.data))
         outage = services.outage_report_submit(actor=request.user, outage=outage, **data)
         return self._render(outage)
 

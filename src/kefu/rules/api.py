@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kefu.complaints.models import ComplaintSettings
-from kefu.core.api import MAX_PK, LabelField, error_responses, flatten_errors, pk_or_404
+from kefu.core.api import MAX_PK, LabelField, error_responses, pk_or_404, validated
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.parsers import JSONParser
 from kefu.customers.models import ServiceTier
@@ -45,12 +45,6 @@ from kefu.workorders.serializers import BusinessLineSerializer, WorkOrderTypeSer
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404)
-
-
-def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
 
 
 def _pk(**kwargs) -> serializers.IntegerField:
@@ -185,7 +179,7 @@ class MatchSerializer(serializers.Serializer):
 
 
 def _rule_input(request: Request, *, partial: bool) -> dict[str, Any]:
-    data = _parse(DispatchRuleInputSerializer(data=request.data, partial=partial))
+    data = validated(DispatchRuleInputSerializer(data=request.data, partial=partial))
     for field in ("area", "target_unit"):
         _resolve(data, field, OrgUnit.objects.all())
     return data
@@ -253,7 +247,7 @@ class DispatchRuleViewSet(viewsets.GenericViewSet):
 
     @action(detail=False, methods=["post"])
     def match(self, request: Request) -> Response:
-        data = _parse(MatchInputSerializer(data=request.data))
+        data = validated(MatchInputSerializer(data=request.data))
         _resolve(data, "area", OrgUnit.objects.all())
         result = explain_for(
             request.user,
@@ -352,7 +346,7 @@ class _ReferenceWrites:
         return row
 
     def _input(self, request: Request, *, partial: bool) -> dict[str, Any]:
-        data = _parse(self.input_serializer(data=request.data, partial=partial))
+        data = validated(self.input_serializer(data=request.data, partial=partial))
         if self.model is Category:
             _resolve(data, "parent", Category.objects.all())
         return data
@@ -477,7 +471,7 @@ class RuleChangeViewSet(viewsets.GenericViewSet):
         return [_require_any(*selectors.CHANGE_READ_PERMS)()]
 
     def list(self, request: Request) -> Response:
-        filters = _parse(RuleChangeFilterSerializer(data=request.query_params))
+        filters = validated(RuleChangeFilterSerializer(data=request.query_params))
         model = OBJECT_TYPES.get(filters.get("object_type", ""))
         if "object_id" in filters and model is None:
             raise ValidationFailed.for_fields({"object_type": [_("Required with object_id.")]})
@@ -532,6 +526,6 @@ class ComplaintSettingsView(APIView):
         responses={200: ComplaintSettingsSerializer, **_WRITE_ERRORS},
     )
     def patch(self, request: Request) -> Response:
-        data = _parse(ComplaintSettingsInputSerializer(data=request.data))
+        data = validated(ComplaintSettingsInputSerializer(data=request.data))
         saved = services.complaint_settings_update(actor=request.user, data=data)
         return Response(ComplaintSettingsSerializer(saved).data)

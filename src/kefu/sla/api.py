@@ -8,8 +8,6 @@ The work-order API exposes an order's clocks at GET /api/v1/work-orders/{id}/clo
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
@@ -17,8 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kefu.calendars.selectors import CALENDAR_NAMES
-from kefu.core.api import LabelField, error_responses, flatten_errors, pk_or_404, require_perms
-from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.api import (
+    LabelField,
+    error_responses,
+    pk_or_404,
+    require_perms,
+    validated,
+)
+from kefu.core.errors import NotFound
 from kefu.core.parsers import JSONParser
 from kefu.customers.models import ServiceTier
 from kefu.rules import services as rule_services
@@ -158,12 +162,6 @@ class SlaPolicyInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, allow_blank=True, required=False)
 
 
-def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return dict(serializer.validated_data)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Time-limit policies, in matching order",
@@ -212,7 +210,7 @@ class SlaPolicyViewSet(viewsets.GenericViewSet):
         return Response(SlaPolicySerializer(self._get(pk)).data)
 
     def create(self, request: Request) -> Response:
-        data = _parse(SlaPolicyInputSerializer(data=request.data))
+        data = validated(SlaPolicyInputSerializer(data=request.data))
         policy = rule_services.sla_policy_create(actor=request.user, data=data)
         return Response(
             SlaPolicySerializer(self._get(policy.pk)).data, status=status.HTTP_201_CREATED
@@ -220,6 +218,6 @@ class SlaPolicyViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: str) -> Response:
         policy = self._get(pk)
-        data = _parse(SlaPolicyInputSerializer(data=request.data, partial=True))
+        data = validated(SlaPolicyInputSerializer(data=request.data, partial=True))
         policy = rule_services.sla_policy_update(actor=request.user, policy=policy, data=data)
         return Response(SlaPolicySerializer(self._get(policy.pk)).data)

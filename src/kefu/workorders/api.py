@@ -12,8 +12,6 @@ The detail carries everything, including the actions the caller may take now.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -23,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -34,10 +32,10 @@ from kefu.core.api import (
     MAX_PK,
     Pagination,
     error_responses,
-    flatten_errors,
     require_perms,
+    validated,
 )
-from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.errors import NotFound
 from kefu.core.http import client_ip
 from kefu.core.idempotency import (
     IDEMPOTENCY_ERRORS,
@@ -85,12 +83,6 @@ from kefu.workorders.transitions import ACTIONS
 
 _READ_ERRORS = error_responses(400, 401, 403, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
-
-
-def _parse(serializer: serializers.Serializer) -> dict[str, Any]:
-    if not serializer.is_valid():
-        raise ValidationFailed.for_fields(flatten_errors(serializer.errors))
-    return serializer.validated_data
 
 
 class _ReferenceViewSet(viewsets.GenericViewSet):
@@ -148,7 +140,7 @@ class CategoryViewSet(_ReferenceViewSet):
     model = Category
 
     def rows(self, request: Request):
-        filters = _parse(CategoryFilterSerializer(data=request.query_params))
+        filters = validated(CategoryFilterSerializer(data=request.query_params))
         rows = Category.objects.filter(is_active=True).select_related("parent")
         if "kind" in filters:
             rows = rows.filter(kind=filters["kind"])
@@ -369,7 +361,7 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
         return Response(data, status=status_code)
 
     def list(self, request: Request) -> Response:
-        filters = _parse(WorkOrderFilterSerializer(data=request.query_params))
+        filters = validated(WorkOrderFilterSerializer(data=request.query_params))
         orders = summary_rows(
             selectors.work_order_list(
                 viewer=request.user,
@@ -386,7 +378,7 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: str) -> Response:
         order = self._get(pk)
-        data = dict(_parse(WorkOrderCorrectionSerializer(data=request.data)))
+        data = dict(validated(WorkOrderCorrectionSerializer(data=request.data)))
         version = data.pop("version")
         order = services.work_order_correct(
             actor=request.user,
@@ -398,7 +390,7 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
 
     @idempotent
     def create(self, request: Request) -> Response:
-        data = _parse(WorkOrderCreateSerializer(data=request.data))
+        data = validated(WorkOrderCreateSerializer(data=request.data))
         intake = services.work_order_take_in(
             actor=request.user, **create_arguments(request.user, data)
         )
@@ -451,7 +443,7 @@ class WorkOrderViewSet(viewsets.GenericViewSet):
     @idempotent
     def act(self, request: Request, pk: str, action_name: str) -> Response:
         order = self._get(pk)
-        data = dict(_parse(WorkOrderActionSerializer(data=request.data)))
+        data = dict(validated(WorkOrderActionSerializer(data=request.data)))
         version = data.pop("version", None)
         order = actions.work_order_act(
             actor=request.user,
