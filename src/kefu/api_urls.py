@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from kefu.calendars.api import CalendarViewSet
 from kefu.callbacks.api import IvrResultView, SmsInboundView
+from kefu.callbacks.api_desk import CallbackTaskViewSet, SmsReplyViewSet
 from kefu.complaints.api import ComplaintAlertViewSet
 from kefu.core.api import format_suffix_refused
 from kefu.customers.api import AccessLogViewSet, CustomerViewSet
@@ -42,6 +43,8 @@ router.register("complaint-alerts", ComplaintAlertViewSet, basename="complaint-a
 router.register("sla-policies", SlaPolicyViewSet, basename="sla-policy")
 router.register("dispatch-rules", DispatchRuleViewSet, basename="dispatch-rule")
 router.register("rule-changes", RuleChangeViewSet, basename="rule-change")
+router.register("callbacks", CallbackTaskViewSet, basename="callback")
+router.register("sms-replies", SmsReplyViewSet, basename="sms-reply")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.callbacks.models import CallbackTask, DissatisfactionReason
+from kefu.callbacks.models import CallbackTask, DissatisfactionReason, InboundSms
 from kefu.workorders.models import WorkOrder
 from tests.callbacks.conftest import signed_post
 from tests.factories import PASSWORD, make_customer
@@ -104,3 +104,71 @@ def test_one_click_no_answer_schedules_the_next_attempt(desk_client, resolver, c
     task.refresh_from_db()
     assert task.attempts == 1 and task.next_attempt_at is not None
     assert WorkOrder.objects.get(pk=order.pk).status == "resolved"
+
+
+def test_the_review_page_turns_an_unreadable_reply_into_the_answer(
+    client, desk_client, resolver, customer_a
+):
+    resolver.resolved(customer=customer_a)
+    signed_post(
+        client,
+        {
+            "from": "13912345678",
+            "text": "挺好，谢谢师傅",
+            "message_id": "m1",
+            "received_at": "2025-06-03T10:00:00+08:00",
+        },
+    )
+    page = desk_client.get("/callbacks/replies/").content.decode()
+    assert "挺好，谢谢师傅" in page
+    reply = InboundSms.objects.get()
+    response = desk_client.post(
+        "/callbacks/replies/", {"reply": reply.pk, "level": "very_satisfied", "note": ""}
+    )
+    assert response.status_code == 302
+    item = CallbackTask.objects.get().items.get()
+    assert (item.level, item.comment) == ("very_satisfied", "挺好，谢谢师傅")
+    assert "挺好，谢谢师傅" not in desk_client.get("/callbacks/replies/").content.decode()
+
+
+def test_the_review_page_refuses_another_prefectures_reply(
+    client, org, make_user, resolver, customer_a
+):
+    resolver.resolved(customer=customer_a)
+    signed_post(
+        client,
+        {
+            "from": "13912345678",
+            "text": "嗯",
+            "message_id": "m1",
+            "received_at": "2025-06-03T10:00:00+08:00",
+        },
+    )
+    outsider = make_user("cb_b", org["pref_b"], "callback_agent")
+    client.login(username=outsider.username, password=PASSWORD)
+    assert "嗯" not in client.get("/callbacks/replies/").content.decode()
+    reply = InboundSms.objects.get()
+    assert client.post("/callbacks/replies/", {"reply": reply.pk}).status_code == 404
+    assert client.post("/callbacks/replies/", {"reply": "x"}).status_code == 404
+    assert InboundSms.objects.get().status == "review"
+
+
+def test_the_order_page_shows_its_callback_and_what_the_customer_said(
+    client, desk_client, resolver, customer_a, supervisor_a
+):
+    order = resolver.resolved(customer=customer_a)
+    task = CallbackTask.objects.get()
+    page = desk_client.get(f"/workorders/{order.number}/").content.decode()
+    assert 'id="wo-callbacks"' in page and f"/callbacks/{task.pk}/" in page
+    signed_post(
+        client,
+        {
+            "from": "13912345678",
+            "text": "3 师傅迟到了",
+            "message_id": "m1",
+            "received_at": "2025-06-03T10:00:00+08:00",
+        },
+    )
+    client.login(username=supervisor_a.username, password=PASSWORD)
+    page = client.get(f"/workorders/{order.number}/").content.decode()
+    assert "不满意" in page and "师傅迟到了" in page

@@ -26,15 +26,19 @@ from kefu.callbacks.models import (
     CallbackTask,
     InboundSms,
     InboundStatus,
+    Level,
     TaskStatus,
 )
 from kefu.callbacks.outcomes import automatic_answer
 from kefu.callbacks.phones import normalised_phone
 from kefu.callbacks.satisfaction import reply_meaning
-from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.notify.backends import webhook_signature
+from kefu.org.scope import scope_for
+from kefu.workorders.capacity import unit_in_reach
 
 SIGNATURE_HEADER = "X-Kefu-Signature"
+REVIEWABLE = (InboundStatus.REVIEW, InboundStatus.UNMATCHED)
 TEXT_MAX = 1000
 BODY_MAX = 16 * 1024
 
@@ -153,3 +157,61 @@ def _record(delivery: Delivery) -> InboundSms:
     if row.status == InboundStatus.MATCHED:
         automatic_answer(task, meaning.level, meaning.comment, via="sms")
     return row
+
+
+# --- the review queue 人工识别 -----------------------------------------------------------------
+
+
+class AlreadyReviewed(KefuError):
+    code = "already_reviewed"
+    status = 409
+    default_message = gettext_lazy("This reply has been dealt with already.")
+
+
+def inbound_review(*, actor, row: InboundSms, level: str = "", note: str = "") -> InboundSms:
+    """A person read a reply nobody could: its answer (`level`) is recorded on its callback
+    as a readable SMS would have been, or, with no level, the reply is only marked read
+    (a thank-you, a question for the desk to call about, a wrong number)."""
+    if not actor.has_perm("callbacks.handle_callback"):
+        raise PermissionDenied()
+    with transaction.atomic():
+        row = _review_row(actor, row.pk)
+        if level:
+            _review_answer(row, level, note)
+        row.status, row.reviewed_by = InboundStatus.REVIEWED, actor
+        row.level = level or row.level
+        row.save(update_fields=["status", "reviewed_by", "level"])
+    return row
+
+
+def _review_row(actor, pk: int) -> InboundSms:
+    row = (
+        InboundSms.objects.select_for_update(of=("self",))
+        .select_related("task__unit")
+        .filter(pk=pk)
+        .first()
+    )
+    in_reach = row is not None and (
+        unit_in_reach(actor, row.task.unit) if row.task_id else scope_for(actor).sees_all
+    )
+    if not in_reach:
+        raise NotFound()
+    if row.status not in REVIEWABLE:
+        raise AlreadyReviewed()
+    return row
+
+
+def _review_answer(row: InboundSms, level: str, note: str) -> None:
+    if level not in Level.values:
+        raise ValidationFailed.for_fields({"level": [_("Choose a valid option.")]})
+    task = (
+        CallbackTask.objects.select_for_update(of=("self",)).filter(pk=row.task_id).first()
+        if row.task_id
+        else None
+    )
+    if task is None or task.status != TaskStatus.OPEN or task.follow_up:
+        raise ValidationFailed.for_fields(
+            {"level": [_("This reply's callback no longer waits for an answer.")]}
+        )
+    # The person's note, else the customer's own words, is the answer's comment.
+    automatic_answer(task, level, (note or "").strip() or row.text, via="review")

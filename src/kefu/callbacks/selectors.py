@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kefu.callbacks.models import CallbackPolicy, CallbackTask, ClockState, TaskStatus
+from kefu.callbacks.models import (
+    CallbackPolicy,
+    CallbackTask,
+    ClockState,
+    InboundSms,
+    InboundStatus,
+    TaskStatus,
+)
 from kefu.core.errors import NotFound
-from kefu.org.scope import scope_filter
+from kefu.org.scope import scope_filter, scope_for
 
 QUEUE_FILTERS = ("all", "manual", "follow_up", "overdue", "mine")
+REVIEW_FILTERS = (InboundStatus.REVIEW, InboundStatus.UNMATCHED)
 
 
 def callbacks_visible(viewer) -> QuerySet[CallbackTask]:
@@ -60,3 +68,28 @@ def script_for(task: CallbackTask) -> str:
 
 def is_late(task: CallbackTask) -> bool:
     return task.is_open and timezone.now() > task.deadline_at
+
+
+def _reviewable(viewer) -> Q:
+    """Replies of the viewer's scope (their callback's unit); a reply matched to no
+    callback has no unit, so only a viewer who sees every unit gets those."""
+    q = Q(status=InboundStatus.REVIEW) & scope_filter(viewer, unit_field="task__unit")
+    if scope_for(viewer).sees_all:
+        q |= Q(status=InboundStatus.UNMATCHED)
+    return q
+
+
+def sms_review_queue(viewer, *, status: str = "") -> QuerySet[InboundSms]:
+    """待人工识别: the replies nobody could read, oldest first — that customer has waited
+    longest."""
+    replies = InboundSms.objects.filter(_reviewable(viewer))
+    if status:
+        replies = replies.filter(status=status)
+    return replies.select_related("task__unit").order_by("received_at", "pk")
+
+
+def sms_reply_get(viewer, pk: int) -> InboundSms:
+    reply = sms_review_queue(viewer).filter(pk=pk).first()
+    if reply is None:
+        raise NotFound()
+    return reply

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kefu.callbacks import outcomes, selectors
-from kefu.callbacks.models import DissatisfactionReason, Level, Outcome
+from kefu.callbacks import inbound, outcomes, selectors
+from kefu.callbacks.models import DissatisfactionReason, InboundStatus, Level, Outcome
 from kefu.core.errors import KefuError
 from kefu.web.errors import http_errors
 from kefu.web.paging import page_of
@@ -85,3 +85,39 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         "can_pii": request.user.has_perm("customers.view_pii"),
     }
     return render(request, "callbacks/task.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("callbacks.handle_callback", raise_exception=True)
+@http_errors
+def replies(request: HttpRequest) -> HttpResponse:
+    """待人工识别: SMS replies nobody could read; a person records what each one means
+    (the answer, counted as the SMS would have been) or marks it read."""
+    status = request.GET.get("status", InboundStatus.REVIEW)
+    status = status if status in selectors.REVIEW_FILTERS else InboundStatus.REVIEW
+    error, status_code = "", 200
+    if request.method == "POST":
+        pk = request.POST.get("reply", "")
+        reply = selectors.sms_reply_get(request.user, int(pk) if pk.isdigit() else 0)
+        try:
+            inbound.inbound_review(
+                actor=request.user,
+                row=reply,
+                level=request.POST.get("level", ""),
+                note=request.POST.get("note", "")[:2000],
+            )
+        except KefuError as exc:
+            error, status_code = exc.message, exc.status
+        else:
+            messages.success(request, _("Reply recorded."))
+            return redirect(f"{request.path}?status={status}")
+    page = page_of(selectors.sms_review_queue(request.user, status=status), request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "levels": Level.choices,
+        "error": error,
+        "can_pii": request.user.has_perm("customers.view_pii"),
+    }
+    return render(request, "callbacks/replies.html", context, status=status_code)
