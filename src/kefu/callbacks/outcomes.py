@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.callbacks.clock import next_check, retry_at
 from kefu.callbacks.models import (
@@ -330,7 +331,11 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
     task.items.filter(status=TaskStatus.OPEN).update(**answer)
     if via != "ivr":  # the voice gateway's result is its attempt already
         CallbackAttempt.objects.create(
-            task=task, at=now, mode=Mode.SMS, outcome=Outcome.SMS_REPLY, note=f"{via}: {level}"
+            task=task,
+            at=now,
+            mode=Mode.SMS,
+            outcome=Outcome.SMS_REPLY,
+            note=_answer_note(via, level),
         )
     if done:
         _end(task, [], now, None, TaskStatus.DONE)
@@ -338,6 +343,18 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
     task_save(task)
+
+
+# How an automatic answer reached us, as the attempt log says it (the gateways' own words).
+VIA = {
+    "sms": gettext_lazy("SMS reply"),
+    "link": gettext_lazy("answer link"),
+    "review": gettext_lazy("SMS read by a person"),
+}
+
+
+def _answer_note(via: str, level: str) -> str:
+    return f"{VIA.get(via, via)}：{Level(level).label}"
 
 
 @transaction.atomic
