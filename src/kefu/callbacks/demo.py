@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
+from kefu.callbacks.inbound import Delivery, delivery_record, inbound_review
 from kefu.callbacks.models import CallbackTask, DissatisfactionReason, Level, Mode, Outcome
 from kefu.callbacks.monitor import callbacks_monitor_pass
 from kefu.callbacks.outcomes import Answer, callback_answer, callback_record
+from kefu.core.errors import KefuError
 from kefu.workorders import actions
 from kefu.workorders.models import WorkOrder
 
@@ -27,6 +30,9 @@ COMPLAINTS = (  # (reason code, the customer's words)
     ("speed-slow", "等了好几天才来修"),
     ("fee-extra", "上门还推销套餐"),
 )
+
+
+UNREADABLE = ("师傅人挺好的", "好的，收到", "已经修好了谢谢", "嗯嗯", "什么时候能再来看看？")
 
 
 class DemoCallbacks:
@@ -69,7 +75,10 @@ class DemoCallbacks:
         caller = self.caller(task)
         if caller is None:
             return
-        if task.mode == Mode.SMS and roll < 0.70:
+        if task.mode == Mode.SMS and roll < 0.73:
+            yield from self._unreadable_reply(rng, task, caller, clock)
+            return
+        if task.mode == Mode.SMS and roll < 0.79:
             code, words = COMPLAINTS[rng.randrange(len(COMPLAINTS))]
             callback_answer(task=task, level=Level.DISSATISFIED, comment=words, via="sms")
             yield clock() + timedelta(hours=rng.uniform(0.5, 4))
@@ -89,6 +98,20 @@ class DemoCallbacks:
             yield from self._call(task, caller, Level.DISSATISFIED, self.reasons.get(code), words)
             return
         yield from self._call(task, caller, level, None, "")
+
+    @staticmethod
+    def _unreadable_reply(rng, task, caller, clock) -> Iterator:
+        """A reply nobody's parser reads; a person reads it a few hours later (those of the
+        demo's last hours still wait in the review queue)."""
+        text = UNREADABLE[rng.randrange(len(UNREADABLE))]
+        with transaction.atomic():
+            reply = delivery_record(Delivery(task.phone, text, f"demo-{task.pk}", clock()))
+        yield clock() + timedelta(hours=rng.uniform(0.5, 6))
+        try:
+            inbound_review(actor=caller, row=reply, level=Level.SATISFIED)
+        except KefuError:  # its callback ended meanwhile: only read
+            inbound_review(actor=caller, row=reply)
+        callbacks_monitor_pass(now=clock())
 
     @staticmethod
     def _call(task, caller, level, reason, words) -> Iterator:

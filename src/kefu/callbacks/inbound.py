@@ -131,12 +131,13 @@ def sms_inbound(*, body: bytes, header: str | None) -> tuple[InboundSms, bool]:
     delivery = delivery_parse(signed_object(body, header, settings.KEFU_SMS_INBOUND_SECRET))
     try:
         with transaction.atomic():
-            return _record(delivery), True
+            return delivery_record(delivery), True
     except IntegrityError:  # the same message id delivered twice at once
         return InboundSms.objects.get(message_id=delivery.message_id), False
 
 
-def _record(delivery: Delivery) -> InboundSms:
+def delivery_record(delivery: Delivery) -> InboundSms:
+    """One checked delivery matched to its callback (in the caller's transaction)."""
     row = InboundSms(
         message_id=delivery.message_id,
         phone=delivery.phone,
