@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.complaints",
     "kefu.callbacks",
+    "kefu.portal",
     "kefu.outages",
     "kefu.intake",
     "kefu.rules",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("outages/", include("kefu.outages.urls")),
     path("rules/", include("kefu.rules.urls")),
     path("complaints/", include("kefu.complaints.urls")),
+    path("portal/", include("kefu.portal.urls")),
     path("", include("kefu.callbacks.urls")),
     path("", include("kefu.workorders.urls")),
     path("", include("kefu.customers.urls")),

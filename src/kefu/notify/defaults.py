@@ -26,6 +26,7 @@ Context variables are generic so every caller fills the same names:
     link, reply_codes                             a callback SMS: the signed answer link, and
                                                   the digits it offers ("1 非常满意，2 满意，…")
     original, reason                              a dissatisfied callback: the order, why
+    code, minutes                                 a portal sign-in code and how long it lasts
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
 """
 
@@ -171,6 +172,13 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{% if order.title %}（{{ order.title }}）{% endif %}"
         "已处理完毕{% if note %}，处理结果：{{ note }}{% endif %}。"
         "{% if hotline %}如有疑问请致电客服热线 {{ hotline }}，{% endif %}感谢您的支持。"
+        "{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "portal_otp": (
+        "自助门户验证码（客户）",
+        "登录验证码",
+        "您的登录验证码是 {{ code }}，{{ minutes }} 分钟内有效。"
+        "请勿告诉他人，工作人员不会向您索要验证码。"
         "{% if org_name %}【{{ org_name }}】{% endif %}",
     ),
     "callback_sms": (

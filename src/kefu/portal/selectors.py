@@ -1,0 +1,98 @@
+"""What a signed-in customer may see: their own orders (those of the customer records with
+the phone they proved), and of each only what is meant for them.
+
+The timeline is an allow-list of event kinds in the customer's words: internal notes,
+transfers, escalations, urging, co-handling and corrections are the centre's business,
+and no staff or unit name ever shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from kefu.callbacks.models import CallbackItem, TaskStatus
+from kefu.core.errors import NotFound
+from kefu.customers.models import Customer
+from kefu.workorders.models import WorkOrder
+
+PORTAL_TYPES = ("fault", "complaint", "consultation")
+
+# The order's status as the customer is told it.
+STATUS_WORDS = {
+    "accepted": _("Received"),
+    "dispatched": _("Being handled"),
+    "returned": _("Received"),
+    "in_progress": _("Being handled"),
+    "suspended": _("Waiting"),
+    "reopened": _("Being handled again"),
+    "resolved": _("Done"),
+    "replied": _("Done"),
+    "closed": _("Finished"),
+    "cancelled": _("Withdrawn"),
+}
+
+# Event kind → what the customer reads. Anything not here is not shown.
+TIMELINE_WORDS = {
+    "create": _("Your request was received."),
+    "dispatch": _("Your request was passed to the team that handles it."),
+    "accept": _("A member of staff took your request on."),
+    "contact": _("Staff contacted you."),
+    "suspend": _("Handling paused while waiting."),
+    "resume": _("Handling resumed."),
+    "resolve": _("Handling is done."),
+    "reply": _("We replied to you."),
+    "reopen": _("Your request is being handled again."),
+    "close": _("The request is finished."),
+    "cancel": _("The request was withdrawn."),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: object
+    text: str
+    detail: str = ""
+
+
+def customers_of(phone: str) -> QuerySet[Customer]:
+    return Customer.objects.filter(phone=phone)
+
+
+def portal_orders(phone: str) -> QuerySet[WorkOrder]:
+    """The signed-in customer's orders, newest first."""
+    return (
+        WorkOrder.objects.filter(customer__in=customers_of(phone).values("pk"))
+        .exclude(merged_into__isnull=False)
+        .select_related("order_type")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def portal_order(phone: str, number: str) -> WorkOrder:
+    """One of the customer's orders; another's (or none) is NotFound, never 403."""
+    order = portal_orders(phone).filter(number=str(number)[:32]).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def timeline(order: WorkOrder) -> list[Step]:
+    steps = []
+    events = order.events.filter(action__in=list(TIMELINE_WORDS)).order_by("created_at", "pk")
+    for event in events.only("action", "created_at", "note"):
+        detail = event.note if event.action == "reply" else ""  # the reply is for them
+        steps.append(Step(event.created_at, str(TIMELINE_WORDS[event.action]), detail))
+    return steps
+
+
+def open_rating(order: WorkOrder) -> CallbackItem | None:
+    """The order's callback still waiting for the customer's answer, if any."""
+    return (
+        CallbackItem.objects.filter(order=order, status=TaskStatus.OPEN)
+        .exclude(task__follow_up=True)
+        .order_by("-pk")
+        .first()
+    )
