@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.callbacks",
     "kefu.portal",
+    "kefu.surveys",
     "kefu.outages",
     "kefu.intake",
     "kefu.rules",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("complaints/", include("kefu.complaints.urls")),
     path("portal/", include("kefu.portal.urls")),
     path("", include("kefu.callbacks.urls")),
+    path("", include("kefu.surveys.urls")),
     path("", include("kefu.workorders.urls")),
     path("", include("kefu.customers.urls")),
     path("", include("kefu.org.urls")),

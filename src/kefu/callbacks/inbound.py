@@ -35,6 +35,7 @@ from kefu.callbacks.satisfaction import reply_meaning
 from kefu.core.errors import KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.notify.backends import webhook_signature
 from kefu.org.scope import scope_for
+from kefu.surveys.sms import survey_sms_reply
 from kefu.workorders.capacity import unit_in_reach
 
 SIGNATURE_HEADER = "X-Kefu-Signature"
@@ -147,7 +148,10 @@ def delivery_record(delivery: Delivery) -> InboundSms:
     task = _task_for(delivery.phone)
     meaning = reply_meaning(delivery.text, CallbackSettings.current().codes())
     row.task = task
-    if task is None:
+    survey = survey_sms_reply(phone=delivery.phone, text=delivery.text) if task is None else None
+    if survey is not None:  # an answer to an SMS survey's question
+        row.status = InboundStatus.MATCHED if survey == "matched" else InboundStatus.REVIEW
+    elif task is None:
         row.status = InboundStatus.UNMATCHED
     elif meaning is None or task.follow_up:
         # Unreadable, or more words after a dissatisfied answer: a person reads it.
@@ -155,7 +159,7 @@ def delivery_record(delivery: Delivery) -> InboundSms:
     else:
         row.status, row.level = InboundStatus.MATCHED, meaning.level
     row.save()
-    if row.status == InboundStatus.MATCHED:
+    if task is not None and row.status == InboundStatus.MATCHED:
         automatic_answer(task, meaning.level, meaning.comment, via="sms")
     return row
 

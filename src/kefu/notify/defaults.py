@@ -27,6 +27,8 @@ Context variables are generic so every caller fills the same names:
                                                   the digits it offers ("1 非常满意，2 满意，…")
     original, reason                              a dissatisfied callback: the order, why
     code, minutes                                 a portal sign-in code and how long it lasts
+    survey, link, text                            a survey: its name, the signed link, one
+                                                  SMS question (or a thank-you)
 A missing variable renders as empty text; the templates guard optional parts with {% if %}.
 """
 
@@ -173,6 +175,17 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, str]] = {
         "已处理完毕{% if note %}，处理结果：{{ note }}{% endif %}。"
         "{% if hotline %}如有疑问请致电客服热线 {{ hotline }}，{% endif %}感谢您的支持。"
         "{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "survey_invite": (
+        "问卷邀请（客户）",
+        "问卷调查",
+        "尊敬的客户：诚邀您参与“{{ survey }}”，只需一两分钟：{{ link }}"
+        "（链接仅可使用一次）。感谢您的支持！{% if org_name %}【{{ org_name }}】{% endif %}",
+    ),
+    "survey_question": (
+        "短信问卷题目（客户）",
+        "问卷调查",
+        "{{ text }}{% if org_name %}【{{ org_name }}】{% endif %}",
     ),
     "portal_otp": (
         "自助门户验证码（客户）",

@@ -31,6 +31,8 @@ _WO_SUPERVISE = _WO_DISPATCH + [
     # Their own area's dispatch rules (the rules service keeps them inside the scope).
     "rules.manage_dispatch_rules",
     "callbacks.handle_callback",
+    "surveys.manage_survey",
+    "surveys.call_survey",
 ]
 
 # code: (Chinese name, description, default scope, permissions). Names and descriptions are
@@ -54,7 +56,9 @@ DEFAULT_ROLES = {
         "回访员",
         "回访客户，了解满意度",
         DataScope.SUBTREE,
-        _VIEW + ["customers.view_pii", "callbacks.handle_callback"] + _WO_VIEW,
+        _VIEW
+        + ["customers.view_pii", "callbacks.handle_callback", "surveys.call_survey"]
+        + _WO_VIEW,
     ),
     "quality_inspector": ("质检员", "抽查工单与服务质量", DataScope.SUBTREE, _VIEW + _WO_VIEW),
     "supervisor": (

@@ -28,6 +28,7 @@ NAV_ITEMS = [
         _("Satisfaction statistics"),
         ("callbacks.handle_callback", "workorders.supervise_workorder"),
     ),
+    ("surveys:list", _("Surveys"), "surveys.manage_survey"),
     ("notify:inbox", _("My notifications"), None),
 ]
 
