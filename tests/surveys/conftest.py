@@ -33,7 +33,9 @@ def crowd(org, agent_a, agent_b, supervisor_a):
     for n in range(12):
         Customer.objects.filter(pk=made[n].pk).update(tier="gold" if n < 8 else "silver")
     for n in range(3):
-        make_customer(actor=supervisor_a, org_unit=org["county_a2"],
+        make_customer(
+            actor=supervisor_a,
+            org_unit=org["county_a2"],
             phone=f"1381000{n:04d}",
         )
     for n in range(5):
