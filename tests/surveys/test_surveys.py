@@ -238,3 +238,17 @@ def test_hostile_builder_input_is_a_form_error_not_a_500(client, supervisor_a, d
     response = client.post("/surveys/new/", data)
     assert response.status_code == 400
     assert not services.Survey.objects.filter(is_template=False).exists()
+
+
+def test_the_demo_has_a_closed_survey_with_about_four_in_ten_answers(db):
+    from kefu.customers.demo import demo_customers_create
+    from kefu.org.demo import org_demo_seed
+    from kefu.surveys.demo import demo_survey_answers
+
+    org_demo_seed()
+    demo_customers_create(count=400, seed=11)
+    answered = demo_survey_answers(seed=3, size=100)
+    demo = Campaign.objects.get()
+    assert demo.status == "closed" and demo.invitations.count() == 100
+    assert 25 <= answered <= 60 and survey_results(demo).answered == answered
+    assert demo_survey_answers(seed=3, size=100) == 0  # once

@@ -10,6 +10,7 @@ from kefu.core.errors import KefuError
 from kefu.customers.demo import demo_customers_create
 from kefu.customers.progress import rich_progress
 from kefu.org.demo import DEMO_PASSWORD, org_demo_seed
+from kefu.surveys.demo import demo_survey_answers
 from kefu.workorders.demo import DEFAULT_DAYS, demo_work_orders_create
 
 
@@ -59,6 +60,9 @@ class Command(BaseCommand):
             )
         if orders:
             self._work_orders(orders, options, show)
+            answers = demo_survey_answers(seed=options["seed"])
+            if answers:
+                self.stdout.write(_("%(n)d demo survey answers added.") % {"n": answers})
 
     def _work_orders(self, count: int, options, show: bool) -> None:
         with rich_progress(enabled=show) as progress:
