@@ -54,8 +54,10 @@ def _load(others: int, mine: int) -> str:
         top = WorkOrder.objects.order_by("-id").values_list("id", flat=True).first() or 0
         ids = iter(range(top + 1, top + others + 1))
 
+        world = World.load()  # before the COPY: no other query fits inside one
+
         def rows():
-            for life in order_rows(count=others, seed=5, days=120, world=World.load()):
+            for life in order_rows(count=others, seed=5, days=120, world=world):
                 number(life.o, next(ids))
                 yield life.o
 
