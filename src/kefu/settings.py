@@ -301,6 +301,13 @@ SPECTACULAR_SETTINGS = {
         "CalendarNameEnum": "kefu.calendars.selectors.CALENDAR_NAMES",
         "CategoryKindEnum": "kefu.workorders.models.CategoryKind",
         "AssignmentEnum": "kefu.workorders.models.Assignment",
+        "OrgLevelEnum": "kefu.org.models.OrgLevel",
+        "CallbackKindEnum": "kefu.callbacks.models.TaskKind",
+        "SatisfactionLevelEnum": "kefu.callbacks.models.Level",
+        "CallbackStatusEnum": "kefu.callbacks.models.TaskStatus",
+        "InboundSmsStatusEnum": "kefu.callbacks.models.InboundStatus",
+        "CallbackOutcomeEnum": "kefu.callbacks.models.Outcome",
+        "CallOutcomeEnum": "kefu.callbacks.outcomes.CALL_OUTCOMES",
     },
 }
 
