@@ -160,3 +160,24 @@ def _fault():
     from kefu.workorders.models import WorkOrderType
 
     return WorkOrderType.objects.get(code="fault")
+
+
+def test_the_home_page_lists_the_customers_waiting_survey_until_it_is_answered(
+    portal_a, customer_a, supervisor_a, org, settings
+):
+    from kefu.surveys import services as surveys
+    from kefu.surveys.models import Survey
+
+    settings.KEFU_PUBLIC_URL = "http://kefu.test"
+    seeded = Survey.objects.get(is_template=True)
+    sample = surveys.Sample(region=org["team_a1"], size=5)
+    mine = surveys.campaign_create(
+        actor=supervisor_a, survey=seeded, name="六月调查", channel="web", sample=sample
+    )
+    surveys.campaign_send(actor=supervisor_a, campaign=mine)
+    page = portal_a.get("/portal/").content.decode()
+    assert "集团客户满意度短信问卷" in page and "http://kefu.test/s/" in page
+    invitation = mine.invitations.get()
+    questions = list(mine.version.questions.all())
+    surveys.answers_submit(invitation=invitation, raw={q.pk: "9" for q in questions})
+    assert 'id="portal-surveys"' not in portal_a.get("/portal/").content.decode()

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.callbacks.models import CallbackItem, TaskStatus
 from kefu.core.errors import NotFound
 from kefu.customers.models import Customer
+from kefu.surveys import links
+from kefu.surveys.models import CampaignStatus, Channel, Invitation, InvitationStatus
 from kefu.workorders.models import WorkOrder
 
 PORTAL_TYPES = ("fault", "complaint", "consultation")
@@ -96,3 +99,19 @@ def open_rating(order: WorkOrder) -> CallbackItem | None:
         .order_by("-pk")
         .first()
     )
+
+
+def open_surveys(phone: str) -> list[tuple[str, str]]:
+    """(survey name, signed link) of the web surveys waiting for this phone's answer."""
+    invitations = (
+        Invitation.objects.filter(
+            phone=phone,
+            status=InvitationStatus.PENDING,
+            campaign__channel=Channel.WEB,
+            campaign__status=CampaignStatus.SENT,
+            campaign__expires_at__gt=timezone.now(),
+        )
+        .select_related("campaign__version__survey")
+        .order_by("-campaign__sent_at", "-pk")[:5]
+    )
+    return [(i.campaign.version.survey.name, links.link(i)) for i in invitations]

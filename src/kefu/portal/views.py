@@ -94,7 +94,12 @@ def logout(request: HttpRequest) -> HttpResponse:
 @signed_in
 def home(request: HttpRequest, phone: str) -> HttpResponse:
     page = page_of(selectors.portal_orders(phone), request.GET.get("page"))
-    context = {"page": page, "masked": mask_phone(phone), "words": selectors.STATUS_WORDS}
+    context = {
+        "page": page,
+        "masked": mask_phone(phone),
+        "words": selectors.STATUS_WORDS,
+        "surveys": selectors.open_surveys(phone),
+    }
     return render(request, "portal/home.html", context)
 
 
