@@ -252,3 +252,13 @@ def test_the_demo_has_a_closed_survey_with_about_four_in_ten_answers(db):
     assert demo.status == "closed" and demo.invitations.count() == 100
     assert 25 <= answered <= 60 and survey_results(demo).answered == answered
     assert demo_survey_answers(seed=3, size=100) == 0  # once
+
+
+def test_a_prefecture_runs_the_seeded_template_but_cannot_edit_it(client, supervisor_a, seeded):
+    client.force_login(supervisor_a)
+    page = client.get(f"/surveys/{seeded.pk}/").content.decode()
+    assert 'id="campaign-form"' in page and f"/surveys/{seeded.pk}/edit/" not in page
+    assert client.get(f"/surveys/{seeded.pk}/edit/").status_code == 404
+    response = client.post(f"/surveys/{seeded.pk}/edit/", {"q0_text": "改掉", "q0_kind": "text"})
+    assert response.status_code == 404
+    assert seeded.current.questions.count() == 3

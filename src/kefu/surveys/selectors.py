@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from kefu.core.errors import NotFound
-from kefu.org.scope import scope_filter
+from kefu.org.scope import scope_filter, scope_for
 from kefu.surveys.models import (
     Campaign,
     CampaignStatus,
@@ -27,6 +27,11 @@ def survey_get(viewer, pk: int) -> Survey:
     if survey is None:
         raise NotFound()
     return survey
+
+
+def survey_editable(viewer, survey: Survey) -> bool:
+    """A template (no unit) is everyone's to run, but only a viewer of every unit edits it."""
+    return survey.unit_id is not None or scope_for(viewer).sees_all
 
 
 def campaigns_visible(viewer) -> QuerySet[Campaign]:

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kefu.core.errors import KefuError, ValidationFailed
+from kefu.core.errors import KefuError, NotFound, ValidationFailed
 from kefu.customers.models import ProductKind, ServiceTier
 from kefu.org.selectors import org_units_visible
 from kefu.surveys import links, selectors, services
@@ -85,6 +85,8 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 def survey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The builder: a new survey, or new questions for one (a new version once used)."""
     survey = selectors.survey_get(request.user, pk) if pk else None
+    if survey is not None and not selectors.survey_editable(request.user, survey):
+        raise NotFound()
     units = org_units_visible(request.user)
     context = {"survey": survey, "units": units, "kinds": QuestionKind.choices, "status": 200}
     if request.method == "POST":
@@ -134,6 +136,7 @@ def survey_page(request: HttpRequest, pk: int) -> HttpResponse:
         "tiers": ServiceTier.choices,
         "products": ProductKind.choices,
         "campaigns": selectors.campaigns_visible(request.user).filter(version__survey=survey),
+        "can_edit": selectors.survey_editable(request.user, survey),
     }
     if request.method == "POST":
         post = request.POST
