@@ -76,7 +76,10 @@ def portal_orders(phone: str) -> QuerySet[WorkOrder]:
 
 def portal_order(phone: str, number: str) -> WorkOrder:
     """One of the customer's orders; another's (or none) is NotFound, never 403."""
-    order = portal_orders(phone).filter(number=str(number)[:32]).first()
+    number = str(number)
+    # Order numbers are digits; anything else (a NUL byte PostgreSQL cannot even compare)
+    # names no order.
+    order = portal_orders(phone).filter(number=number).first() if number.isdigit() else None
     if order is None:
         raise NotFound()
     return order
