@@ -35,7 +35,6 @@ from kefu.callbacks.models import (
     TaskStatus,
 )
 from kefu.callbacks.satisfaction import COMMENT_MAX
-from kefu.callbacks.services import callbacks_assign
 from kefu.core.errors import Conflict, KefuError, NotFound, PermissionDenied, ValidationFailed
 from kefu.notify.services import notify
 from kefu.workorders import actions
@@ -380,16 +379,3 @@ def callback_answer_by_link(*, task: CallbackTask, level: str, comment: str = ""
     if task.follow_up or not task.is_open or timezone.now() > task.deadline_at:
         raise CallbackClosed(_("This link has expired or has been used."))
     return callback_answer(task=task, level=level, comment=comment, via="link")
-
-
-@transaction.atomic
-def callback_answer_by_customer(*, item: CallbackItem, level: str, comment: str = ""):
-    """评价 on the customer portal: the customer's answer to their order's callback, as by
-    the SMS link. A callback no call covers yet (the monitor places them each minute) is
-    placed first, so the answer counts the same way."""
-    if item.task_id is None:
-        callbacks_assign(now=timezone.now())
-        item.refresh_from_db()
-    if item.task_id is None or item.status != TaskStatus.OPEN:
-        raise CallbackClosed(_("This order waits for no rating."))
-    return callback_answer(task=item.task, level=level, comment=comment, via="portal")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.callbacks.models import Level
-from kefu.callbacks.outcomes import callback_answer_by_customer
+from kefu.callbacks.ratings import callback_answer_by_customer
 from kefu.core.errors import KefuError, NotFound
 from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
