@@ -37,6 +37,7 @@ from kefu.callbacks.models import (
 from kefu.callbacks.satisfaction import COMMENT_MAX
 from kefu.callbacks.services import callbacks_assign
 from kefu.core.errors import Conflict, KefuError, NotFound, PermissionDenied, ValidationFailed
+from kefu.customers.models import Customer
 from kefu.notify.services import notify
 from kefu.workorders import actions
 from kefu.workorders.capacity import unit_in_reach
@@ -309,12 +310,17 @@ def _complaint_for(order: WorkOrder, why: str) -> WorkOrder:
 # --- automatic answers -----------------------------------------------------------------------
 
 
-def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) -> None:
+def automatic_answer(
+    task: CallbackTask, level: str, comment: str, *, via: str, item_id: int | None = None
+) -> None:
     """An answer by SMS, the link or the voice gateway (in the caller's transaction, `task`
     locked): the same answer for every order the callback covers. Satisfied ends the
     callback, its orders archived by the monitor's next pass; dissatisfied is recorded and
     goes to a person for the follow-up call. A handful of statements: replies come in
-    bursts after a mass send."""
+    bursts after a mass send.
+
+    `item_id`: an answer about that order alone (the customer portal rates one order);
+    a satisfied one ends the callback only when no other order of it waits."""
     now = timezone.now()
     done = level != Level.DISSATISFIED
     answer = {
@@ -329,7 +335,10 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
         answer["to_archive"] = ExpressionWrapper(
             Q(order__isnull=False), output_field=BooleanField()
         )
-    task.items.filter(status=TaskStatus.OPEN).update(**answer)
+    items = task.items.filter(status=TaskStatus.OPEN)
+    if item_id is not None:
+        items = items.filter(pk=item_id)
+    items.update(**answer)
     if via != "ivr":  # the voice gateway's result is its attempt already
         CallbackAttempt.objects.create(
             task=task,
@@ -339,7 +348,8 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
             note=_answer_note(via, level),
         )
     if done:
-        _end(task, [], now, None, TaskStatus.DONE)
+        if item_id is None or not task.items.filter(status=TaskStatus.OPEN).exists():
+            _end(task, [], now, None, TaskStatus.DONE)
         return
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
@@ -360,9 +370,11 @@ def _answer_note(via: str, level: str) -> str:
 
 
 @transaction.atomic
-def callback_answer(*, task: CallbackTask, level: str, comment: str = "", via: str) -> CallbackTask:
-    """The customer's own answer (`via`: "sms", "link"), for every order the callback
-    covers."""
+def callback_answer(
+    *, task: CallbackTask, level: str, comment: str = "", via: str, item_id: int | None = None
+) -> CallbackTask:
+    """The customer's own answer (`via`: "sms", "link", "portal"), for every order the
+    callback covers (or the one of `item_id`)."""
     task = _locked(task, None)
     if level not in Level.values:
         raise ValidationFailed.for_fields({"level": [_("Choose the customer's answer.")]})
@@ -370,7 +382,7 @@ def callback_answer(*, task: CallbackTask, level: str, comment: str = "", via: s
         raise ValidationFailed.for_fields(
             {"comment": [_("At most %(n)d characters.") % {"n": COMMENT_MAX}]}
         )
-    automatic_answer(task, level, comment.strip(), via=via)
+    automatic_answer(task, level, comment.strip(), via=via, item_id=item_id)
     return task
 
 
@@ -383,13 +395,42 @@ def callback_answer_by_link(*, task: CallbackTask, level: str, comment: str = ""
 
 
 @transaction.atomic
-def callback_answer_by_customer(*, item: CallbackItem, level: str, comment: str = ""):
-    """评价 on the customer portal: the customer's answer to their order's callback, as by
-    the SMS link. A callback no call covers yet (the monitor places them each minute) is
-    placed first, so the answer counts the same way."""
+def callback_answer_by_customer(
+    *, customer: Customer, order: WorkOrder, level: str, comment: str = ""
+) -> CallbackItem:
+    """评价 on the customer portal: `customer`'s answer about one of their orders, counted
+    as an SMS answer is (the attempt log says "customer portal"): satisfied is archived by
+    the monitor's next pass, dissatisfied goes to a person for the follow-up call.
+
+    Another customer's order is NotFound. A callback no call covers yet (the monitor places
+    them each minute) is placed now — this order's alone, not the monitor's whole queue.
+    When the call covers other orders of the customer too, the answer is about this order
+    only; the call stays open for the others."""
+    if order.customer_id is None or order.customer_id != customer.pk:
+        raise NotFound()
+    item = _rated_item(order)
     if item.task_id is None:
-        callbacks_assign(now=timezone.now())
+        callbacks_assign(now=timezone.now(), order_id=order.pk)
         item.refresh_from_db()
-    if item.task_id is None or item.status != TaskStatus.OPEN:
+    if item.task_id is None:
         raise CallbackClosed(_("This order waits for no rating."))
-    return callback_answer(task=item.task, level=level, comment=comment, via="portal")
+    task = _locked(item.task, None)
+    item.refresh_from_db()
+    if task.follow_up or not task.is_open or item.status != TaskStatus.OPEN:
+        raise CallbackClosed(_("This order waits for no rating."))
+    callback_answer(task=task, level=level, comment=comment, via="portal", item_id=item.pk)
+    item.refresh_from_db()
+    return item
+
+
+def _rated_item(order: WorkOrder) -> CallbackItem:
+    """The order's open callback item, locked (the monitor may be placing it)."""
+    item = (
+        CallbackItem.objects.select_for_update(of=("self",))
+        .filter(order=order, status=TaskStatus.OPEN)
+        .order_by("-pk")
+        .first()
+    )
+    if item is None:
+        raise CallbackClosed(_("This order waits for no rating."))
+    return item

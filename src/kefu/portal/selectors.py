@@ -8,6 +8,7 @@ and no staff or unit name ever shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -19,6 +20,7 @@ from kefu.customers.models import Customer
 from kefu.workorders.models import WorkOrder
 
 PORTAL_TYPES = ("fault", "complaint", "consultation")
+NUMBER = re.compile(r"[0-9]{1,32}")  # an order number (services._number_for): digits only
 
 # The order's status as the customer is told it.
 STATUS_WORDS = {
@@ -72,8 +74,10 @@ def portal_orders(phone: str) -> QuerySet[WorkOrder]:
 
 
 def portal_order(phone: str, number: str) -> WorkOrder:
-    """One of the customer's orders; another's (or none) is NotFound, never 403."""
-    order = portal_orders(phone).filter(number=str(number)[:32]).first()
+    """One of the customer's orders; another's (or none) is NotFound, never 403. What
+    cannot be a number (a NUL byte, which PostgreSQL refuses to compare) asks nothing."""
+    number = str(number)
+    order = portal_orders(phone).filter(number=number).first() if NUMBER.fullmatch(number) else None
     if order is None:
         raise NotFound()
     return order
