@@ -166,3 +166,16 @@ def test_the_rating_service_refuses_another_customers_order(
     with pytest.raises(NotFound):
         callback_answer_by_customer(customer=customer_b, order=order, level="satisfied")
     assert CallbackItem.objects.get().status == "open"
+
+
+def test_the_pages_ask_the_same_few_queries_however_many_orders_and_steps(
+    portal_a, django_assert_num_queries, dispatcher_a, handler_a1, org
+):
+    for k in range(3):
+        _file(portal_a, title=f"第 {k} 次断网")
+    order = _resolve(WorkOrder.objects.first(), dispatcher_a, handler_a1, org)
+    assert order.events.count() >= 4
+    with django_assert_num_queries(2):  # the session, the orders with their types
+        portal_a.get("/portal/")
+    with django_assert_num_queries(5):  # … the order, its steps, its callback twice
+        portal_a.get(f"/portal/orders/{order.number}/")

@@ -123,8 +123,10 @@ def logout(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in
 def home(request: HttpRequest, phone: str) -> HttpResponse:
-    page = page_of(selectors.portal_orders(phone), request.GET.get("page"))
-    context = {"page": page, "masked": mask_phone(phone), "words": selectors.STATUS_WORDS}
+    page = page_of(selectors.portal_order_rows(phone), request.GET.get("page"))
+    words = selectors.STATUS_WORDS
+    rows = [(order, words.get(order.status, "")) for order in page.rows]
+    context = {"page": page, "rows": rows, "masked": mask_phone(phone)}
     return render(request, "portal/home.html", context)
 
 
