@@ -27,3 +27,31 @@ def portal_a(client, customer_a, clock):
     """customer_a (王小明, 13912345678) signed in."""
     sign_in(client, customer_a.phone)
     return client
+
+
+def portal_routes() -> list[tuple[str, str]]:
+    """(name, route) of every portal URL, as /portal/… with its <parameters> left in:
+    read from the URLconf, so a page added later is probed without anyone listing it."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield p.name, prefix + str(p.pattern)
+
+    portal = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", "") == "portal")
+    return list(walk(portal.url_patterns, "/" + str(portal.pattern)))
+
+
+def filled(route: str, **values: str) -> str:
+    """`route` with each <parameter> replaced by values[name]; a parameter the test does not
+    know fails it, so a new page's object is probed too."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        assert name in values, f"{route}: the isolation probe needs a value for <{name}>"
+        return values[name]
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", value, route)

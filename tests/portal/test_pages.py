@@ -1,19 +1,20 @@
 """The portal's pages: filing a request through the real intake, the timeline in the
-customer's words only, rating after resolution — and nothing of another customer's, on
-any portal page, whatever number is guessed."""
+customer's words only, rating after resolution (isolation: test_isolation.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.urls import URLPattern, get_resolver
 
 from kefu.callbacks.models import CallbackItem, CallbackTask
 from kefu.callbacks.monitor import callbacks_monitor_pass
+from kefu.callbacks.ratings import callback_answer_by_customer
+from kefu.callbacks.stats import callback_stats
+from kefu.core.errors import NotFound
 from kefu.workorders import actions
 from kefu.workorders.models import WorkOrder
-from kefu.workorders.services import work_order_create
 from tests.factories import complaint_verdict
-from tests.portal.conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -117,49 +118,67 @@ def test_a_bad_rating_changes_nothing(portal_a, dispatcher_a, handler_a1, org):
     assert CallbackItem.objects.get().status == "open"
 
 
-def _portal_patterns():
-    portal = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", "") == "portal")
-    return [p for p in portal.url_patterns if isinstance(p, URLPattern)]
-
-
-def test_no_portal_page_shows_another_customers_order(
-    client, customer_a, customer_b, agent_b, dispatcher_a, handler_a1, org
+def test_a_rating_is_about_its_own_order_when_one_call_covers_two(
+    portal_a, dispatcher_a, handler_a1, org
 ):
-    theirs = work_order_create(
-        actor=agent_b, order_type=_fault(), channel="hotline", title="B 的故障", customer=customer_b
+    _file(portal_a, title="宽带断了")
+    _file(portal_a, title="电视没信号")
+    first, second = (_resolve(o, dispatcher_a, handler_a1, org) for o in WorkOrder.objects.all())
+    callbacks_monitor_pass()
+    task = CallbackTask.objects.get()
+    assert task.items.count() == 2  # the customer's two orders merged into one call
+    portal_a.post(f"/portal/orders/{first.number}/rate/", {"level": "very_satisfied"})
+    mine, other = (CallbackItem.objects.get(order=o) for o in (first, second))
+    assert (mine.status, mine.level) == ("done", "very_satisfied")
+    assert (other.status, other.level) == ("open", "")  # not rated for them
+    assert CallbackTask.objects.get().status == "open"
+    page = portal_a.get(f"/portal/orders/{second.number}/").content.decode()
+    assert 'id="portal-rate-form"' in page and 'id="portal-rated"' not in page
+    portal_a.post(
+        f"/portal/orders/{second.number}/rate/", {"level": "dissatisfied", "comment": "还没信号"}
     )
-    sign_in(client, customer_a.phone)
-    probed = 0
-    for pattern in _portal_patterns():
-        route = str(pattern.pattern)
-        if "<str:number>" not in route:
-            continue
-        url = "/portal/" + route.replace("<str:number>", theirs.number)
-        for method in (client.get, client.post):
-            response = method(url, {"level": "satisfied"})
-            assert response.status_code in (404, 405), (url, response.status_code)
-            assert "B 的故障" not in response.content.decode()
-            probed += 1
-    assert probed >= 4
-    for guess in ("1", "-1", "x" * 500, "%00", theirs.number + "0"):
-        assert client.get(f"/portal/orders/{guess}/").status_code == 404
-    assert "B 的故障" not in client.get("/portal/").content.decode()
+    task = CallbackTask.objects.get()
+    assert task.follow_up and task.mode == "manual" and task.status == "open"
+    assert CallbackItem.objects.get(order=second).level == "dissatisfied"
+    callbacks_monitor_pass()
+    assert WorkOrder.objects.get(pk=first.pk).status == "closed"  # archived, the other not
+    assert WorkOrder.objects.get(pk=second.pk).status == "resolved"
 
 
-def test_every_portal_page_needs_the_sign_in(client, customer_a, db):
-    signed_out = {"home", "new", "order", "rate"}
-    for pattern in _portal_patterns():
-        if pattern.name not in signed_out:
-            continue
-        url = "/portal/" + str(pattern.pattern).replace("<str:number>", "2025060300000001")
-        response = client.post(url) if pattern.name == "rate" else client.get(url)
-        assert response.status_code == 302 and "/portal/login/" in response["Location"], url
+def test_a_portal_rating_counts_in_the_satisfaction_figures(
+    portal_a, dispatcher_a, handler_a1, org
+):
+    _file(portal_a)
+    order = _resolve(WorkOrder.objects.get(), dispatcher_a, handler_a1, org)
+    portal_a.post(f"/portal/orders/{order.number}/rate/", {"level": "satisfied"})
+    june = {"date_from": dt.date(2025, 6, 1), "date_to": dt.date(2025, 6, 30)}
+    total = callback_stats(None, **june).total
+    assert (total.satisfied, total.answered, total.due, total.rate) == (1, 1, 1, 1.0)
+    attempt = CallbackTask.objects.get().log.get()
+    assert attempt.note == "自助门户：满意"
 
 
-def _fault():
-    from kefu.workorders.models import WorkOrderType
+def test_the_rating_service_refuses_another_customers_order(
+    portal_a, customer_b, dispatcher_a, handler_a1, org
+):
+    _file(portal_a)
+    order = _resolve(WorkOrder.objects.get(), dispatcher_a, handler_a1, org)
+    with pytest.raises(NotFound):
+        callback_answer_by_customer(customer=customer_b, order=order, level="satisfied")
+    assert CallbackItem.objects.get().status == "open"
 
-    return WorkOrderType.objects.get(code="fault")
+
+def test_the_pages_ask_the_same_few_queries_however_many_orders_and_steps(
+    portal_a, django_assert_num_queries, dispatcher_a, handler_a1, org
+):
+    for k in range(3):
+        _file(portal_a, title=f"第 {k} 次断网")
+    order = _resolve(WorkOrder.objects.first(), dispatcher_a, handler_a1, org)
+    assert order.events.count() >= 4
+    with django_assert_num_queries(3):  # the session, the orders with their types, surveys
+        portal_a.get("/portal/")
+    with django_assert_num_queries(5):  # … the order, its steps, its callback twice
+        portal_a.get(f"/portal/orders/{order.number}/")
 
 
 def test_the_home_page_lists_the_customers_waiting_survey_until_it_is_answered(

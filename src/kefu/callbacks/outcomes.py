@@ -308,12 +308,17 @@ def _complaint_for(order: WorkOrder, why: str) -> WorkOrder:
 # --- automatic answers -----------------------------------------------------------------------
 
 
-def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) -> None:
+def automatic_answer(
+    task: CallbackTask, level: str, comment: str, *, via: str, item_id: int | None = None
+) -> None:
     """An answer by SMS, the link or the voice gateway (in the caller's transaction, `task`
     locked): the same answer for every order the callback covers. Satisfied ends the
     callback, its orders archived by the monitor's next pass; dissatisfied is recorded and
     goes to a person for the follow-up call. A handful of statements: replies come in
-    bursts after a mass send."""
+    bursts after a mass send.
+
+    `item_id`: an answer about that order alone (the customer portal rates one order);
+    a satisfied one ends the callback only when no other order of it waits."""
     now = timezone.now()
     done = level != Level.DISSATISFIED
     answer = {
@@ -328,7 +333,10 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
         answer["to_archive"] = ExpressionWrapper(
             Q(order__isnull=False), output_field=BooleanField()
         )
-    task.items.filter(status=TaskStatus.OPEN).update(**answer)
+    items = task.items.filter(status=TaskStatus.OPEN)
+    if item_id is not None:
+        items = items.filter(pk=item_id)
+    items.update(**answer)
     if via != "ivr":  # the voice gateway's result is its attempt already
         CallbackAttempt.objects.create(
             task=task,
@@ -338,7 +346,8 @@ def automatic_answer(task: CallbackTask, level: str, comment: str, *, via: str) 
             note=_answer_note(via, level),
         )
     if done:
-        _end(task, [], now, None, TaskStatus.DONE)
+        if item_id is None or not task.items.filter(status=TaskStatus.OPEN).exists():
+            _end(task, [], now, None, TaskStatus.DONE)
         return
     task.follow_up, task.mode, task.next_attempt_at = True, Mode.MANUAL, now
     task.mode_reason = _("Dissatisfied: a person calls back to hear why.")
@@ -359,9 +368,11 @@ def _answer_note(via: str, level: str) -> str:
 
 
 @transaction.atomic
-def callback_answer(*, task: CallbackTask, level: str, comment: str = "", via: str) -> CallbackTask:
-    """The customer's own answer (`via`: "sms", "link"), for every order the callback
-    covers."""
+def callback_answer(
+    *, task: CallbackTask, level: str, comment: str = "", via: str, item_id: int | None = None
+) -> CallbackTask:
+    """The customer's own answer (`via`: "sms", "link", "portal"), for every order the
+    callback covers (or the one of `item_id`)."""
     task = _locked(task, None)
     if level not in Level.values:
         raise ValidationFailed.for_fields({"level": [_("Choose the customer's answer.")]})
@@ -369,7 +380,7 @@ def callback_answer(*, task: CallbackTask, level: str, comment: str = "", via: s
         raise ValidationFailed.for_fields(
             {"comment": [_("At most %(n)d characters.") % {"n": COMMENT_MAX}]}
         )
-    automatic_answer(task, level, comment.strip(), via=via)
+    automatic_answer(task, level, comment.strip(), via=via, item_id=item_id)
     return task
 
 

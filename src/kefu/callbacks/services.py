@@ -79,14 +79,17 @@ def _open_task_for(key: tuple | None, since: dt.datetime) -> CallbackTask | None
     return tasks.order_by("created_at", "pk").first()
 
 
-def callbacks_assign(*, now: dt.datetime, limit: int = 500) -> int:
+def callbacks_assign(*, now: dt.datetime, limit: int = 500, order_id: int | None = None) -> int:
     """Put the callback items no call covers yet into calls (in the caller's
     transaction): one customer's items within the merge window into one task, whichever
     departments resolved the orders (001:472-478: no redundant callbacks). Returns how
-    many items were placed."""
+    many items were placed. `order_id`: only that order's (the customer portal's rating,
+    which does not wait for the monitor's pass)."""
+    pending = CallbackItem.objects.filter(task__isnull=True, status=TaskStatus.OPEN)
+    if order_id is not None:
+        pending = pending.filter(order_id=order_id)
     items = list(
-        CallbackItem.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(task__isnull=True, status=TaskStatus.OPEN)
+        pending.select_for_update(skip_locked=True, of=("self",))
         .select_related("order__accepting_unit")
         .order_by("pk")[:limit]
     )

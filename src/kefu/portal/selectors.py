@@ -8,6 +8,7 @@ and no staff or unit name ever shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -22,6 +23,7 @@ from kefu.surveys.models import CampaignStatus, Channel, Invitation, InvitationS
 from kefu.workorders.models import WorkOrder
 
 PORTAL_TYPES = ("fault", "complaint", "consultation")
+NUMBER = re.compile(r"[0-9]{1,32}")  # an order number (services._number_for): digits only
 
 # The order's status as the customer is told it.
 STATUS_WORDS = {
@@ -74,12 +76,16 @@ def portal_orders(phone: str) -> QuerySet[WorkOrder]:
     )
 
 
+def portal_order_rows(phone: str) -> QuerySet[WorkOrder]:
+    """The home page's list: only what a row shows (an order row has 50 columns)."""
+    return portal_orders(phone).only("number", "title", "status", "created_at", "order_type__name")
+
+
 def portal_order(phone: str, number: str) -> WorkOrder:
-    """One of the customer's orders; another's (or none) is NotFound, never 403."""
+    """One of the customer's orders; another's (or none) is NotFound, never 403. What
+    cannot be a number (a NUL byte, which PostgreSQL refuses to compare) asks nothing."""
     number = str(number)
-    # Order numbers are digits; anything else (a NUL byte PostgreSQL cannot even compare)
-    # names no order.
-    order = portal_orders(phone).filter(number=number).first() if number.isdigit() else None
+    order = portal_orders(phone).filter(number=number).first() if NUMBER.fullmatch(number) else None
     if order is None:
         raise NotFound()
     return order
@@ -88,7 +94,7 @@ def portal_order(phone: str, number: str) -> WorkOrder:
 def timeline(order: WorkOrder) -> list[Step]:
     steps = []
     events = order.events.filter(action__in=list(TIMELINE_WORDS)).order_by("created_at", "pk")
-    for event in events.only("action", "created_at", "note"):
+    for event in events.only("order", "action", "created_at", "note"):  # "order": no N+1
         detail = event.note if event.action == "reply" else ""  # the reply is for them
         steps.append(Step(event.created_at, str(TIMELINE_WORDS[event.action]), detail))
     return steps

@@ -9,13 +9,15 @@ from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kefu.callbacks.models import Level
 from kefu.callbacks.ratings import callback_answer_by_customer
-from kefu.core.errors import KefuError, NotFound
+from kefu.core.errors import NON_FIELD_KEYS, KefuError, NotFound, ValidationFailed, field_label
 from kefu.core.http import client_ip
 from kefu.core.masking import mask_phone
 from kefu.portal import otp, selectors, services
@@ -25,7 +27,17 @@ from kefu.workorders.models import BusinessLine, WorkOrderType
 
 PHONE = "portal_phone"
 PENDING = "portal_pending_phone"
-TEXT_MAX = 2000
+# The page's own names of the fields a message may name (the rest: core FIELD_LABELS).
+LABELS = {
+    "phone": gettext_lazy("Mobile number"),
+    "code": gettext_lazy("6-digit code"),
+    "kind": gettext_lazy("What is it about?"),
+    "business_line": gettext_lazy("Service"),
+    "title": gettext_lazy("In a few words"),
+    "description": gettext_lazy("Details"),
+    "comment": gettext_lazy("Comment"),
+    "level": gettext_lazy("How did we do?"),
+}
 
 
 def signed_in(view):
@@ -42,8 +54,24 @@ def signed_in(view):
     return wrapper
 
 
-def _errors(exc: KefuError) -> dict:
-    return exc.extra.get("errors") or {"__all__": [exc.message]}
+def _errors(exc: KefuError) -> list[str]:
+    """One line per message, each naming its field as the page labels it."""
+    errors = exc.extra.get("errors") if isinstance(exc, ValidationFailed) else None
+    if not errors:
+        return [str(exc.message)]
+    return [
+        str(m)
+        if field in NON_FIELD_KEYS
+        else _("%(field)s: %(message)s") % {"field": field_label(field, LABELS), "message": m}
+        for field, msgs in errors.items()
+        for m in msgs
+    ]
+
+
+def _posted(request: HttpRequest, name: str) -> str:
+    """A posted field as typed, without NUL characters (PostgreSQL stores none; no browser
+    sends one). Lengths are the services' to check, naming the field."""
+    return request.POST.get(name, "").replace("\x00", "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +81,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return redirect("portal:home")
     context, status = {"phone": ""}, 200
     if request.method == "POST":
-        context["phone"] = request.POST.get("phone", "")[:30]
+        context["phone"] = _posted(request, "phone")[:30]
         try:
             phone = otp.otp_request(phone=context["phone"], ip=client_ip(request) or None)
         except KefuError as exc:
@@ -73,11 +101,12 @@ def code(request: HttpRequest) -> HttpResponse:
     context, status = {"masked": mask_phone(phone)}, 200
     if request.method == "POST":
         try:
-            otp.otp_verify(phone=phone, code=request.POST.get("code", "")[:20])
+            otp.otp_verify(phone=phone, code=_posted(request, "code")[:20])
         except KefuError as exc:
             context["errors"], status = _errors(exc), exc.status
         else:
-            request.session.cycle_key()  # a new session id once signed in
+            request.session.cycle_key()  # a new session id once signed in …
+            rotate_token(request)  # … and a new CSRF token, as the staff sign-in does
             request.session.pop(PENDING, None)
             request.session[PHONE] = phone
             return redirect("portal:home")
@@ -91,13 +120,16 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login")
 
 
+@require_GET
 @signed_in
 def home(request: HttpRequest, phone: str) -> HttpResponse:
-    page = page_of(selectors.portal_orders(phone), request.GET.get("page"))
+    page = page_of(selectors.portal_order_rows(phone), request.GET.get("page"))
+    words = selectors.STATUS_WORDS
+    rows = [(order, words.get(order.status, "")) for order in page.rows]
     context = {
         "page": page,
+        "rows": rows,
         "masked": mask_phone(phone),
-        "words": selectors.STATUS_WORDS,
         "surveys": selectors.open_surveys(phone),
     }
     return render(request, "portal/home.html", context)
@@ -116,8 +148,7 @@ def _request_form_context(values: dict) -> dict:
 @signed_in
 def new_request(request: HttpRequest, phone: str) -> HttpResponse:
     """File a fault report, a complaint or a consultation."""
-    values = {k: request.POST.get(k, "")[:TEXT_MAX] for k in ("kind", "title", "description")}
-    values["business_line"] = request.POST.get("business_line", "")[:40]
+    values = {k: _posted(request, k) for k in ("kind", "title", "description", "business_line")}
     values["kind"] = values["kind"] or request.GET.get("kind", "fault")[:20]
     context, status = _request_form_context(values), 200
     if request.method == "POST":
@@ -133,6 +164,7 @@ def new_request(request: HttpRequest, phone: str) -> HttpResponse:
     return render(request, "portal/new.html", context, status=status)
 
 
+@require_GET
 @signed_in
 def order_page(request: HttpRequest, phone: str, number: str) -> HttpResponse:
     order = selectors.portal_order(phone, number)
@@ -152,18 +184,19 @@ def order_page(request: HttpRequest, phone: str, number: str) -> HttpResponse:
 def rate(request: HttpRequest, phone: str, number: str) -> HttpResponse:
     """评价: the customer's answer to the order's callback."""
     order = selectors.portal_order(phone, number)
-    item = selectors.open_rating(order)
-    if item is None:
+    if selectors.open_rating(order) is None:
         messages.info(request, _("This order waits for no rating."))
         return redirect("portal:order", number=order.number)
     try:
         callback_answer_by_customer(
-            item=item,
-            level=request.POST.get("level", ""),
-            comment=request.POST.get("comment", "")[:TEXT_MAX],
+            customer=order.customer,
+            order=order,
+            level=_posted(request, "level"),
+            comment=_posted(request, "comment"),
         )
     except KefuError as exc:
-        messages.error(request, exc.message)
+        for line in _errors(exc):
+            messages.error(request, line)
     else:
         messages.success(request, _("Thank you for your answer."))
     return redirect("portal:order", number=order.number)
