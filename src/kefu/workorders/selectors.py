@@ -67,11 +67,13 @@ def work_orders_visible(viewer) -> QuerySet[WorkOrder]:
 def work_order_visible(*, viewer, key) -> WorkOrder | None:
     """One order by id or number, or None when it does not exist or is out of scope."""
     text = str(getattr(key, "pk", key) or "").strip()
-    if not text or not text.isascii() or len(text) > 32:
+    # Ids and numbers are digits; anything else (a NUL byte, which PostgreSQL refuses to
+    # compare) names no order and asks nothing.
+    if not (text.isascii() and text.isdigit()) or len(text) > 32:
         return None
     visible = work_orders_visible(viewer) if viewer is not None else WorkOrder.objects.all()
     lookup = Q(number=text)
-    if text.isdigit() and int(text) <= 2**63 - 1:
+    if int(text) <= 2**63 - 1:
         lookup |= Q(pk=int(text))
     return visible.filter(lookup).select_related(*_SCOPED_UNITS).first()
 

@@ -71,8 +71,8 @@ def sla_clocks(order: WorkOrder) -> list[dict[str, Any]]:
 
 
 def _order_or_404(viewer, number: str) -> WorkOrder:
-    if not number or len(number) > 32:
-        raise Http404()
+    if not (number.isascii() and number.isdigit()) or len(number) > 32:
+        raise Http404()  # not a number: a NUL byte would even be a database error
     order = (
         selectors.work_orders_visible(viewer)
         .select_related(*DETAIL_RELATED)
