@@ -202,7 +202,9 @@ def test_any_reply_text_is_recorded_or_left_for_review_and_never_raises(
     assert response.status_code == 201
     row = InboundSms.objects.get(message_id=message_id)
     assert row.task is not None and json.loads(response.content)["id"] == row.pk
-    if reply_meaning(text) is None:
+    assert row.text == text.replace("\x00", "")  # kept as sent, but for NULs
+    # Read as recorded: "\x00³…" is unreadable, "³…" (a superscript 3) is not.
+    if reply_meaning(row.text) is None:
         assert row.status == "review"
     else:  # review: a dissatisfied answer's follow-up is already with a person
         assert row.status == ("review" if with_a_person else "matched")
@@ -224,3 +226,10 @@ def test_reply_codes_must_give_each_answer_a_digit(db):
     with pytest.raises(ValidationError) as bad:
         CallbackSettings(reply_codes={"1": "satisfied", "2": "satisfied"}).clean()
     assert "reply_codes" in bad.value.message_dict
+
+
+def test_a_nul_before_the_code_is_dropped_and_the_code_read(client, resolver, customer_a):
+    resolver.resolved(customer=customer_a)
+    signed_post(client, _sms("\x00³ 师傅迟到", message_id="nul-1"))
+    row = InboundSms.objects.get(message_id="nul-1")
+    assert (row.text, row.status, row.level) == ("³ 师傅迟到", "matched", "dissatisfied")
